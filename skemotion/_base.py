@@ -1,0 +1,349 @@
+"""The machinery every frozen encoder shares: lazy loading, devices, batching, missing
+items, the embedding cache, feature names and pickling without weights."""
+
+import hashlib
+import json
+import os
+import threading
+from collections import OrderedDict
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._cache import EmbeddingCache, resolve_cache
+from ._config import get_config
+from ._device import PRECISIONS, check_device_string, resolve_device, resolve_dtype
+from ._items import as_items, describe_position, is_missing
+from ._optional import import_optional_dependency
+
+# Items are encoded and written to the cache in chunks of this many batches, so an
+# interrupted run keeps what it has computed and the progress bar moves steadily.
+_BATCHES_PER_CHUNK = 8
+# Bump when a change in how we encode would make older cached embeddings wrong.
+_FINGERPRINT_VERSION = 1
+
+
+class _ModelRegistry:
+    """Loaded frozen models shared by every encoder (and clone) in this process.
+
+    Frozen weights are read-only, so the clones that GridSearchCV makes for each
+    fold and candidate can share one copy instead of loading it again each time.
+    """
+
+    def __init__(self, max_models=4):
+        self.max_models = max_models
+        self._models = OrderedDict()
+        self._lock = threading.RLock()
+
+    def get(self, key, load):
+        with self._lock:
+            if key not in self._models:
+                self._models[key] = load()
+                while len(self._models) > self.max_models:
+                    self._models.popitem(last=False)
+            self._models.move_to_end(key)
+            return self._models[key]
+
+    def clear(self):
+        with self._lock:
+            self._models.clear()
+
+
+MODEL_REGISTRY = _ModelRegistry()
+_OUTPUT_DIMS = {}  # (encoder class, model source) -> embedding size
+
+
+class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
+    """Base class of encoders that embed items with a frozen pretrained model.
+
+    Subclasses set ``_modality`` and ``_extra`` and implement ``_model_source``,
+    ``_load_model``, ``_model_identity``, ``_check_item``, ``_item_bytes``,
+    ``_encode_batch`` and ``_embedding_dim``. Everything else (input handling, missing
+    items, the cache, batching, devices, feature names, pickling) lives here, once.
+
+    Parameters
+    ----------
+    batch_size : int, default=32
+        Number of items the model encodes at once.
+    device : str, default="auto"
+        ``"auto"`` picks cuda, then mps, then cpu when the model loads; or name one:
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``.
+    precision : {"auto", "float32", "float16", "bfloat16"}, default="auto"
+        Weights' precision. ``"auto"`` is float16 on cuda and float32 elsewhere.
+        The output is float32 in every case.
+    cache : None, False, str, path-like or EmbeddingCache, default=None
+        Where embeddings are stored and looked up. None uses the global default
+        (:func:`skemotion.set_config`); False turns caching off.
+    missing : {"error", "zeros", "nan"}, default="error"
+        What a missing item (None, NaN) becomes: an error naming its row, or a row
+        of zeros or of NaN.
+    verbose : bool or int, default=False
+        Show a progress bar when there are more than two batches to encode.
+    """
+
+    _parameter_constraints = {
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "precision": [StrOptions(set(PRECISIONS))],
+        "cache": [None, Options(bool, {False}), str, os.PathLike, EmbeddingCache],
+        "missing": [StrOptions({"error", "zeros", "nan"})],
+        "verbose": ["verbose"],
+    }
+    _modality = "item"
+    _extra = "all"
+
+    # --- what subclasses provide -------------------------------------------------------
+
+    def _model_source(self):
+        """Where the weights come from: a local path, or a name to load by."""
+        raise NotImplementedError
+
+    def _load_model(self, source, device, dtype):
+        """Load the frozen model onto `device` in `dtype`, ready for inference."""
+        raise NotImplementedError
+
+    def _model_identity(self):
+        """A JSON-able identity of the weights (e.g. a content digest), without loading."""
+        raise NotImplementedError
+
+    def _check_item(self, item, where):
+        """Raise a clear error if `item` (a present, non-missing item) cannot be encoded."""
+
+    def _item_bytes(self, item):
+        """The bytes that identify an item's content, for the cache key."""
+        raise NotImplementedError
+
+    def _encode_batch(self, model, items):
+        """Embed a list of items; return a float array of shape (len(items), dim)."""
+        raise NotImplementedError
+
+    def _embedding_dim(self, model):
+        """The number of output features of the loaded model."""
+        raise NotImplementedError
+
+    def _output_params(self):
+        """Parameters other than the weights that change the embeddings."""
+        return {}
+
+    def _is_missing_item(self, item):
+        return is_missing(item)
+
+    def _length_hint(self, item):
+        """A cheap size of an item; similar sizes are batched together to limit padding."""
+        return 0
+
+    # --- scikit-learn API --------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Check the items; the pretrained model itself is not trained.
+
+        Parameters
+        ----------
+        X : list, 1-D array, pandas Series or one-column DataFrame
+            The items, one per sample.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The encoder.
+        """
+        check_device_string(self.device, type(self).__name__)
+        items, index, column = as_items(X, caller=type(self).__name__)
+        if not len(items):
+            raise ValueError(
+                f"Found array with 0 sample(s) (shape=(0, 1)) while a minimum of 1 is "
+                f"required by {type(self).__name__}."
+            )
+        self._check_items(items, index)
+        self.n_features_in_ = 1
+        if isinstance(column, str):
+            self.feature_names_in_ = np.asarray([column], dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return self
+
+    def transform(self, X):
+        """Embed each item with the frozen model, reusing cached embeddings.
+
+        Parameters
+        ----------
+        X : list, 1-D array, pandas Series or one-column DataFrame
+            The items, one per sample.
+
+        Returns
+        -------
+        embeddings : ndarray of shape (n_samples, n_features), dtype float32
+            One row per item; missing items follow the ``missing`` policy.
+        """
+        check_is_fitted(self)
+        items, index, column = as_items(X, caller=type(self).__name__)
+        self._check_column_name(column)
+        present = self._check_items(items, index)
+        embedded = self._embed(items[present])
+        if len(embedded):
+            # Remembered so that feature names after a warm-cache transform load no model.
+            _OUTPUT_DIMS.setdefault(self._dim_key(), embedded.shape[1])
+        dim = embedded.shape[1] if len(embedded) else self._output_dim()
+        fill = np.nan if self.missing == "nan" else 0.0
+        out = np.full((len(items), dim), fill, dtype=np.float32)
+        out[present] = embedded
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        """Output feature names: ``<modality>_000``, ``<modality>_001``, ...
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored; the names depend only on the embedding size.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            One name per embedding dimension.
+        """
+        check_is_fitted(self)
+        dim = self._output_dim()
+        width = max(3, len(str(dim - 1)))
+        return np.asarray([f"{self._modality}_{i:0{width}d}" for i in range(dim)], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = True  # a single column, as ColumnTransformer passes
+        tags.input_tags.allow_nan = self.missing != "error"
+        tags.transformer_tags.preserves_dtype = []  # always float32 embeddings
+        return tags
+
+    # --- items -------------------------------------------------------------------------
+
+    def _check_items(self, items, index):
+        """Validate every item; return the boolean mask of present (non-missing) items."""
+        present = np.ones(len(items), dtype=bool)
+        for position, item in enumerate(items):
+            where = f"{self._modality} {describe_position(position, index)}"
+            if self._is_missing_item(item):
+                present[position] = False
+                if self.missing == "error":
+                    raise ValueError(
+                        f"{type(self).__name__}: {where} is missing ({item!r}). Pass "
+                        "missing='zeros' or missing='nan' to encode missing items as a row "
+                        "of zeros or NaN, or drop the row."
+                    )
+            else:
+                self._check_item(item, where)
+        return present
+
+    def _check_column_name(self, column):
+        fitted = getattr(self, "feature_names_in_", None)
+        if fitted is not None and column is not None and column != fitted[0]:
+            raise ValueError(
+                f"{type(self).__name__} was fitted on column {fitted[0]!r} but is "
+                f"transforming column {column!r}. Pass the same column."
+            )
+
+    # --- embedding, through the cache ----------------------------------------------------
+
+    def _embed(self, items):
+        """Embed present items, encoding only those the cache does not hold."""
+        cache = self._resolved_cache()
+        if cache is None or not len(items):
+            return self._encode_all(list(items))
+        keys = [hashlib.sha256(self._item_bytes(item)).digest() for item in items]
+        namespace = self._fingerprint()
+        found = cache.get_many(namespace, keys)
+        todo = {key: item for key, item in zip(keys, items) if key not in found}
+        if todo:
+            found.update(self._encode_all(list(todo.values()), cache, namespace, list(todo)))
+        return np.stack([found[key] for key in keys]).astype(np.float32, copy=False)
+
+    def _encode_all(self, items, cache=None, namespace=None, keys=None):
+        """Encode items in length-sorted chunks; each chunk is cached once computed.
+
+        Returns an array in item order, or a dict key -> vector when `keys` are given.
+        """
+        order = sorted(range(len(items)), key=lambda i: self._length_hint(items[i]))
+        model = self._model
+        chunk_size = self.batch_size * _BATCHES_PER_CHUNK
+        vectors = [None] * len(items)
+        with self._progress_bar(len(items)) as bar:
+            for start in range(0, len(items), chunk_size):
+                chunk = order[start : start + chunk_size]
+                encoded = np.asarray(
+                    self._encode_batch(model, [items[i] for i in chunk]), dtype=np.float32
+                )
+                if cache is not None:
+                    cache.put_many(namespace, [keys[i] for i in chunk], encoded)
+                for i, vector in zip(chunk, encoded):
+                    vectors[i] = vector
+                bar.update(len(chunk))
+        if keys is not None:
+            return dict(zip(keys, vectors))
+        if not vectors:
+            return np.empty((0, self._output_dim()), dtype=np.float32)
+        return np.stack(vectors)
+
+    def _progress_bar(self, total):
+        if self.verbose and total > 2 * self.batch_size:
+            tqdm = import_optional_dependency("tqdm", extra=self._extra, caller=type(self).__name__)
+            return tqdm.tqdm(total=total, unit=self._modality, desc=type(self).__name__)
+        return _NoProgress()
+
+    def _resolved_cache(self):
+        cache = self.cache if self.cache is not None else get_config()["cache"]
+        return resolve_cache(cache)
+
+    def _fingerprint(self):
+        """Identify everything that shapes the embeddings: class, weights, parameters."""
+        spec = {
+            "encoder": f"{type(self).__module__}.{type(self).__qualname__}",
+            "version": _FINGERPRINT_VERSION,
+            "model": self._model_identity(),
+            "dtype": str(self._device_and_dtype()[1]),
+            "params": self._output_params(),
+        }
+        return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+    # --- the frozen model ----------------------------------------------------------------
+
+    def _device_and_dtype(self):
+        caller = type(self).__name__
+        device = resolve_device(self.device, caller)
+        return device, resolve_dtype(self.precision, device, caller)
+
+    @property
+    def _model(self):
+        # Looked up in the process-wide registry rather than stored on the instance:
+        # transform must not change the estimator's state, clones share one copy of
+        # the weights, and pickles never carry them.
+        device, dtype = self._device_and_dtype()
+        source = self._model_source()
+        key = (type(self).__qualname__, str(source), str(device), str(dtype))
+        return MODEL_REGISTRY.get(key, lambda: self._load_model(source, device, dtype))
+
+    def _dim_key(self):
+        return (type(self).__qualname__, str(self._model_source()))
+
+    def _output_dim(self):
+        """The embedding size, remembered per model so that a warm cache loads no weights."""
+        key = self._dim_key()
+        if key not in _OUTPUT_DIMS:
+            _OUTPUT_DIMS[key] = int(self._embedding_dim(self._model))
+        return _OUTPUT_DIMS[key]
+
+
+class _NoProgress:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
+
+    def update(self, n):
+        pass

@@ -1,0 +1,53 @@
+"""Resolve the `device` and `precision` parameters of encoders when a model loads."""
+
+import re
+
+from ._optional import import_optional_dependency
+
+_DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|(cuda|xpu)(:\d+)?)$")
+PRECISIONS = ("auto", "float32", "float16", "bfloat16")
+
+
+def check_device_string(device, caller):
+    """Validate the spelling of a device without importing torch."""
+    if not _DEVICE_PATTERN.match(device):
+        raise ValueError(
+            f"The 'device' parameter of {caller} must be 'auto', 'cpu', 'mps', 'cuda' or "
+            f"'cuda:<index>'. Got {device!r} instead."
+        )
+
+
+def resolve_device(device, caller):
+    """Return the ``torch.device`` for `device`; ``"auto"`` prefers cuda, then mps, then cpu."""
+    torch = import_optional_dependency("torch", extra="text", caller=caller)
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(
+            f"{caller} was asked for device={device!r}, but torch sees no CUDA device "
+            f"(torch {torch.__version__}). Use device='auto' or device='cpu'."
+        )
+    if resolved.type == "mps" and not torch.backends.mps.is_available():
+        raise RuntimeError(
+            f"{caller} was asked for device={device!r}, but MPS is not available here. "
+            "Use device='auto' or device='cpu'."
+        )
+    return resolved
+
+
+def resolve_dtype(precision, device, caller):
+    """Return the ``torch.dtype`` for `precision` on `device`; ``"auto"`` is fp16 on cuda only."""
+    torch = import_optional_dependency("torch", extra="text", caller=caller)
+    if precision == "auto":
+        return torch.float16 if device.type == "cuda" else torch.float32
+    if precision == "float16" and device.type == "cpu":
+        raise ValueError(
+            f"{caller} got precision='float16' on the CPU, where half precision is slow "
+            "and some operations are missing. Use precision='auto', 'float32' or 'bfloat16'."
+        )
+    return getattr(torch, precision)

