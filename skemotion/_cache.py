@@ -1,0 +1,411 @@
+"""Persistent per-item embedding cache on SQLite.
+
+Frozen encoders embed each item once and share the result across scikit-learn
+clones, cross-validation folds, grid-search candidates and joblib workers.
+Vectors are stored as raw little-endian float32 bytes, never pickled, so a cache
+file is safe to read whoever wrote it.
+"""
+
+import os
+import sqlite3
+import threading
+import time
+import weakref
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["EmbeddingCache", "resolve_cache"]
+
+SCHEMA_VERSION = 1
+DEFAULT_FILENAME = "embeddings.sqlite"
+_KEY_BYTES = 32  # a SHA-256 digest
+_CHUNK = 500  # keys per SELECT; stays far below SQLite's bound-variable limit
+_LOCK_RETRIES = 5
+_LOCK_BACKOFF_S = 0.05
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS embeddings ("
+    " namespace TEXT NOT NULL, key BLOB NOT NULL, dim INTEGER NOT NULL,"
+    " vector BLOB NOT NULL, PRIMARY KEY (namespace, key)) WITHOUT ROWID",
+)
+_INSERT = "INSERT OR IGNORE INTO embeddings (namespace, key, dim, vector) VALUES (?, ?, ?, ?)"
+
+# Connections inherited through fork(). SQLite forbids using them in the child, and
+# closing one there counts as use, so the child keeps them referenced and untouched.
+_orphans = []
+_instances = weakref.WeakSet()
+# resolve_cache(): one handle (and one connection) per database file and process.
+_shared = {}
+_shared_lock = threading.Lock()
+
+
+class EmbeddingCache:
+    """Persistent cache of per-item embeddings, shared across processes.
+
+    Each row maps ``(namespace, key)`` to one float32 vector. ``namespace`` is the
+    fingerprint of the encoder that made the vector, ``key`` the SHA-256 digest of
+    the item, so a row never goes stale: another model or another item gets
+    another row.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Where the cache lives; ``~`` is expanded. An existing directory, or a
+        path without a suffix, is a folder that holds ``embeddings.sqlite``;
+        any other path is the database file itself. Missing folders are created
+        when the database is first used.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        Absolute path of the database file (read-only).
+    hits : int
+        Keys found by :meth:`get_many` through this handle.
+    misses : int
+        Keys looked up by :meth:`get_many` and not found through this handle.
+
+    Notes
+    -----
+    The database is opened on first use, in WAL mode, so that readers never
+    block and several processes can write at once. Each :meth:`put_many` is one
+    transaction: a process killed while writing leaves whole batches or nothing.
+    WAL needs a local file system; do not put the cache on a network share.
+
+    A handle is cheap to pickle: only the path travels, and the unpickled copy
+    opens its own connection and starts with zeroed counters. ``copy.deepcopy``
+    (and so :func:`sklearn.base.clone`) returns the same handle.
+
+    Examples
+    --------
+    >>> import hashlib, tempfile
+    >>> import numpy as np
+    >>> from skemotion import EmbeddingCache
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> cache = EmbeddingCache(tmp.name)
+    >>> cache.path.name
+    'embeddings.sqlite'
+    >>> key = hashlib.sha256(b"What a lovely day!").digest()
+    >>> cache.put_many("3f2a9c", [key], np.ones((1, 4)))
+    >>> cache.get_many("3f2a9c", [key])[key]
+    array([1., 1., 1., 1.], dtype=float32)
+    >>> cache.get_many("another-encoder", [key])
+    {}
+    >>> cache.stats()
+    {'hits': 1, 'misses': 1, 'rows': 1}
+    >>> cache.close()
+    >>> tmp.cleanup()
+    """
+
+    def __init__(self, path):
+        self._setup(_resolve_path(path))
+
+    def _setup(self, path):
+        self._path = path
+        self._lock = threading.Lock()
+        self._conn = None
+        self._pid = None
+        self.hits = 0
+        self.misses = 0
+        _instances.add(self)
+
+    @property
+    def path(self):
+        """pathlib.Path : Absolute path of the database file."""
+        return self._path
+
+    def get_many(self, namespace, keys):
+        """Look up vectors by key.
+
+        Parameters
+        ----------
+        namespace : str
+            Fingerprint of the encoder.
+        keys : iterable of bytes
+            SHA-256 digests (32 bytes each) of the items.
+
+        Returns
+        -------
+        found : dict of bytes to ndarray
+            The keys that are in the cache, each mapped to a writable 1-D float32
+            array. Missing keys are left out.
+        """
+        _check_namespace(namespace)
+        unique = list(dict.fromkeys(_check_keys(keys)))
+        found = {}
+        with self._lock:
+            conn = self._connection()
+            for start in range(0, len(unique), _CHUNK):
+                rows = _retry(_select, conn, namespace, unique[start : start + _CHUNK])
+                found.update(_decode(rows))
+            self.hits += len(found)
+            self.misses += len(unique) - len(found)
+        return found
+
+    def put_many(self, namespace, keys, vectors):
+        """Store vectors, all in one transaction.
+
+        Keys already present keep their first value: rows are keyed by content,
+        so a second writer would store the same vector anyway.
+
+        Parameters
+        ----------
+        namespace : str
+            Fingerprint of the encoder.
+        keys : sequence of bytes
+            SHA-256 digests (32 bytes each) of the items.
+        vectors : array-like of shape (n_keys, dim) or sequence of 1-D arrays
+            Float vectors, one per key. They are stored as float32; NaN is kept,
+            infinite values (also from overflow to float32) are refused.
+        """
+        _check_namespace(namespace)
+        keys = _check_keys(keys)
+        encoded = _encode_vectors(vectors, len(keys))
+        params = [
+            (namespace, key, dim, blob) for key, (dim, blob) in zip(keys, encoded, strict=True)
+        ]
+        if not params:
+            return
+        with self._lock:
+            _retry(_insert, self._connection(), params)
+
+    def count(self, namespace=None):
+        """Return the number of rows, in all namespaces or in one."""
+        sql, args = "SELECT COUNT(*) FROM embeddings", ()
+        if namespace is not None:
+            sql, args = sql + " WHERE namespace = ?", (namespace,)
+        with self._lock:
+            return _retry(_scalar, self._connection(), sql, args)
+
+    def __len__(self):
+        return self.count()
+
+    def clear(self, namespace=None):
+        """Delete the rows of one namespace, or all rows when ``namespace`` is None."""
+        sql, args = "DELETE FROM embeddings", ()
+        if namespace is not None:
+            sql, args = sql + " WHERE namespace = ?", (namespace,)
+        with self._lock:
+            _retry(_transaction, self._connection(), lambda conn: conn.execute(sql, args))
+
+    def stats(self):
+        """Return ``{"hits": ..., "misses": ..., "rows": ...}`` for this handle."""
+        return {"hits": self.hits, "misses": self.misses, "rows": self.count()}
+
+    def reset_stats(self):
+        """Set :attr:`hits` and :attr:`misses` back to zero."""
+        with self._lock:
+            self.hits = 0
+            self.misses = 0
+
+    def close(self):
+        """Close the connection. The handle stays usable and reopens on next use."""
+        with self._lock:
+            if self._conn is not None and self._pid == os.getpid():
+                self._conn.close()
+                self._conn = None
+            self._orphan()  # a connection inherited through fork() is left alone
+
+    def _connection(self):
+        # Called with self._lock held.
+        if self._conn is not None and self._pid != os.getpid():
+            self._orphan()  # forked child: the parent's connection is not ours
+        if self._conn is None:
+            self._conn = _retry(_connect, self._path)
+            self._pid = os.getpid()
+        return self._conn
+
+    def _orphan(self):
+        if self._conn is not None:
+            _orphans.append(self._conn)
+        self._conn = None
+
+    def __getstate__(self):
+        # Only the path travels (e.g. to joblib/loky workers); the copy reconnects.
+        return {"path": str(self._path)}
+
+    def __setstate__(self, state):
+        self._setup(Path(state["path"]))
+
+    def __deepcopy__(self, memo):
+        # A cache is a handle on a shared store, not a value. sklearn's clone()
+        # deep-copies non-estimator parameters: clones must share this handle,
+        # its connection and its counters rather than each open a new one.
+        return self
+
+    def __repr__(self):
+        return f"{type(self).__name__}({str(self._path)!r})"
+
+
+def resolve_cache(cache):
+    """Turn an encoder's ``cache`` parameter into an :class:`EmbeddingCache` or None.
+
+    Parameters
+    ----------
+    cache : None, False, str, path-like or EmbeddingCache
+        None and False mean no cache. A path gives the handle shared by the whole
+        process for that database file, so encoders given the same path share one
+        connection.
+
+    Returns
+    -------
+    cache : EmbeddingCache or None
+    """
+    if cache is None or cache is False:
+        return None
+    if isinstance(cache, EmbeddingCache):
+        return cache
+    if isinstance(cache, (str, os.PathLike)):
+        path = _resolve_path(cache)
+        with _shared_lock:
+            if path not in _shared:
+                _shared[path] = EmbeddingCache(path)
+            return _shared[path]
+    raise TypeError(
+        "cache must be None, False, a str or path-like naming a database file or "
+        f"folder, or an EmbeddingCache; got {cache!r} of type {type(cache).__name__}"
+    )
+
+
+def _resolve_path(path):
+    path = os.fspath(path)
+    if not isinstance(path, str):
+        raise TypeError(f"path must be a str or path-like naming a str, got {path!r}")
+    path = Path(path).expanduser()
+    if path.is_dir() or not path.suffix:
+        path = path / DEFAULT_FILENAME
+    return path.resolve()
+
+
+def _retry(func, *args):
+    # busy_timeout makes SQLite wait for locks, but some conflicts (e.g. while
+    # another process recovers the WAL) return "locked" at once: back off a bit.
+    for attempt in range(_LOCK_RETRIES):
+        try:
+            return func(*args)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == _LOCK_RETRIES - 1:
+                raise
+        time.sleep(_LOCK_BACKOFF_S * 2**attempt)
+
+
+def _connect(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("PRAGMA busy_timeout=60000")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        version = _transaction(conn, _init_schema)
+    except sqlite3.OperationalError:
+        conn.close()
+        raise  # "locked" is retried by the caller
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise sqlite3.DatabaseError(f"cannot use {path} as an embedding cache: {exc}") from exc
+    if version > SCHEMA_VERSION:
+        conn.close()
+        raise RuntimeError(
+            f"embedding cache {path} has schema version {version}, newer than this "
+            f"skemotion understands ({SCHEMA_VERSION}); upgrade skemotion or use another path"
+        )
+    return conn
+
+
+def _init_schema(conn):
+    for statement in _SCHEMA:
+        conn.execute(statement)
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (name, value) VALUES ('schema_version', ?)",
+        (str(SCHEMA_VERSION),),
+    )
+    return int(conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0])
+
+
+def _transaction(conn, func):
+    # IMMEDIATE takes the write lock up front, so the transaction cannot fail
+    # halfway with "locked" when it upgrades from reading to writing.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = func(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _insert(conn, params):
+    _transaction(conn, lambda c: c.executemany(_INSERT, params))
+
+
+def _scalar(conn, sql, args):
+    return conn.execute(sql, args).fetchone()[0]
+
+
+def _select(conn, namespace, keys):
+    marks = ", ".join("?" * len(keys))
+    sql = f"SELECT key, dim, vector FROM embeddings WHERE namespace = ? AND key IN ({marks})"
+    return conn.execute(sql, (namespace, *keys)).fetchall()
+
+
+def _decode(rows):
+    for key, dim, blob in rows:
+        # Transactions make a short row impossible; never hand one out anyway.
+        if isinstance(blob, bytes) and dim > 0 and len(blob) == 4 * dim:
+            yield bytes(key), np.frombuffer(blob, dtype="<f4").astype(np.float32)
+
+
+def _check_namespace(namespace):
+    if not isinstance(namespace, str) or not namespace:
+        raise ValueError(f"namespace must be a non-empty str, got {namespace!r}")
+
+
+def _check_keys(keys):
+    if isinstance(keys, (bytes, str)):
+        raise ValueError("keys must be a sequence of 32-byte digests, not a single bytes or str")
+    keys = list(keys)
+    for key in keys:
+        if type(key) is not bytes or len(key) != _KEY_BYTES:
+            raise ValueError(
+                f"each key must be a {_KEY_BYTES}-byte SHA-256 digest (bytes), got {key!r:.80}"
+            )
+    return keys
+
+
+def _encode_vectors(vectors, n_keys):
+    if isinstance(vectors, np.ndarray) and vectors.ndim != 2:
+        raise ValueError(f"vectors must be 2-D (n_keys, dim), got shape {vectors.shape}")
+    vectors = vectors if isinstance(vectors, np.ndarray) else list(vectors)
+    if len(vectors) != n_keys:
+        raise ValueError(f"got {n_keys} keys but {len(vectors)} vectors")
+    return [_encode_vector(vector, i) for i, vector in enumerate(vectors)]
+
+
+def _encode_vector(vector, i):
+    vector = np.asarray(vector)
+    if vector.ndim != 1 or vector.size == 0 or vector.dtype.kind != "f":
+        raise ValueError(
+            f"vector {i} must be a non-empty 1-D float array, "
+            f"got shape {vector.shape} and dtype {vector.dtype}"
+        )
+    with np.errstate(over="ignore"):  # overflow is reported below, as a ValueError
+        vector = vector.astype("<f4")
+    if np.isinf(vector).any():
+        raise ValueError(f"vector {i} has infinite values (or values too large for float32)")
+    return vector.size, vector.tobytes()
+
+
+def _after_fork_in_child():
+    # A lock held by another parent thread at fork time would stay locked forever.
+    for cache in list(_instances):
+        cache._lock = threading.Lock()
+        cache._orphan()
+    global _shared_lock
+    _shared_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
