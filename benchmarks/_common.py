@@ -1,0 +1,75 @@
+"""Shared helpers of the benchmark scripts: data location, machine description, output."""
+
+import json
+import os
+import platform
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent
+RESULTS = BENCHMARKS / "results"
+SHARED_DATA = BENCHMARKS.parent.parent / "shared" / "data"
+
+
+def shared_data(*parts):
+    """Path into ../shared/data, or exit with a clear message when it is not there."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        sys.exit(f"benchmark data not found: {path} (see ../shared/data/README.md)")
+    return path
+
+
+def machine():
+    """What produced a figure: CPU, cores, Python, torch and the device used."""
+    info = {
+        "machine": platform.machine(),
+        "cpu": _cpu_name(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+    try:
+        import torch
+
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+        if torch.cuda.is_available():
+            info["gpu"] = torch.cuda.get_device_name()
+    except ImportError:
+        pass
+    return info
+
+
+def _cpu_name():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def write_results(name, command, rows, notes=()):
+    """Write `rows` (a list of dicts) as benchmarks/results/<name>.md and .json."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    info = machine()
+    payload = {"command": command, "date": stamp, "machine": info, "rows": rows}
+    (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
+    header = list(rows[0])
+    lines = [
+        f"# {name}",
+        "",
+        f"Command: `{command}`  ",
+        f"Date: {stamp}  ",
+        "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()),
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    lines += ["| " + " | ".join(str(row[key]) for key in header) + " |" for row in rows]
+    lines += [""] + [f"- {note}" for note in notes]
+    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    print(f"\nwritten: {RESULTS / (name + '.md')}")
