@@ -60,7 +60,7 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
     """Base class of encoders that embed items with a frozen pretrained model.
 
     Subclasses set ``_modality`` and ``_extra`` and implement ``_model_source``,
-    ``_load_model``, ``_model_identity``, ``_check_item``, ``_item_bytes``,
+    ``_load_model``, ``_model_identity``, ``_item_error``, ``_item_bytes``,
     ``_encode_batch`` and ``_embedding_dim``. Everything else (input handling, missing
     items, the cache, batching, devices, feature names, pickling) lives here, once.
 
@@ -109,8 +109,9 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
         """A JSON-able identity of the weights (e.g. a content digest), without loading."""
         raise NotImplementedError
 
-    def _check_item(self, item, where):
-        """Raise a clear error if `item` (a present, non-missing item) cannot be encoded."""
+    def _item_error(self, item):
+        """Why a present (non-missing) item cannot be encoded, or None if it can."""
+        return None
 
     def _item_bytes(self, item):
         """The bytes that identify an item's content, for the cache key."""
@@ -227,18 +228,20 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
         """Validate every item; return the boolean mask of present (non-missing) items."""
         present = np.ones(len(items), dtype=bool)
         for position, item in enumerate(items):
-            where = f"{self._modality} {describe_position(position, index)}"
             if self._is_missing_item(item):
                 present[position] = False
                 if self.missing == "error":
                     raise ValueError(
-                        f"{type(self).__name__}: {where} is missing ({item!r}). Pass "
+                        f"{self._where(position, index)} is missing ({item!r}). Pass "
                         "missing='zeros' or missing='nan' to encode missing items as a row "
                         "of zeros or NaN, or drop the row."
                     )
-            else:
-                self._check_item(item, where)
+            elif (problem := self._item_error(item)) is not None:
+                raise TypeError(f"{self._where(position, index)} {problem}")
         return present
+
+    def _where(self, position, index):
+        return f"{type(self).__name__}: {self._modality} {describe_position(position, index)}"
 
     def _check_column_name(self, column):
         fitted = getattr(self, "feature_names_in_", None)
@@ -258,7 +261,7 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
         keys = [hashlib.sha256(self._item_bytes(item)).digest() for item in items]
         namespace = self._fingerprint()
         found = cache.get_many(namespace, keys)
-        todo = {key: item for key, item in zip(keys, items) if key not in found}
+        todo = {key: item for key, item in zip(keys, items, strict=True) if key not in found}
         if todo:
             found.update(self._encode_all(list(todo.values()), cache, namespace, list(todo)))
         return np.stack([found[key] for key in keys]).astype(np.float32, copy=False)
@@ -280,11 +283,11 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
                 )
                 if cache is not None:
                     cache.put_many(namespace, [keys[i] for i in chunk], encoded)
-                for i, vector in zip(chunk, encoded):
+                for i, vector in zip(chunk, encoded, strict=True):
                     vectors[i] = vector
                 bar.update(len(chunk))
         if keys is not None:
-            return dict(zip(keys, vectors))
+            return dict(zip(keys, vectors, strict=True))
         if not vectors:
             return np.empty((0, self._output_dim()), dtype=np.float32)
         return np.stack(vectors)

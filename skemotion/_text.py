@@ -116,13 +116,14 @@ class TextEncoder(BaseFrozenEncoder):
     def _is_missing_item(self, item):
         return super()._is_missing_item(item) or (isinstance(item, str) and not item.strip())
 
-    def _check_item(self, item, where):
+    def _item_error(self, item):
         if not isinstance(item, str):
-            raise TypeError(
-                f"TextEncoder: {where} is a {type(item).__name__} ({item!r:.60}), not a "
-                "string. Convert the column with .astype(str) if these values are text, "
-                "or mark missing values as None."
+            return (
+                f"is a {type(item).__name__} ({item!r:.60}), not a string. Convert the "
+                "column with .astype(str) if these values are text, or mark missing "
+                "values as None."
             )
+        return None
 
     def _item_bytes(self, item):
         return item.encode("utf-8")

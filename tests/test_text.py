@@ -65,7 +65,8 @@ def test_one_column_frame_records_its_name(encoder):
 
 def test_several_columns_are_rejected_with_the_fix(encoder):
     frame = pd.DataFrame({"text": TEXTS, "speaker": list("abcd")})
-    with pytest.raises(ValueError, match=r"2 columns \['text', 'speaker'\].*make_column_transformer"):
+    message = r"2 columns \['text', 'speaker'\].*make_column_transformer"
+    with pytest.raises(ValueError, match=message):
         encoder.fit(frame)
     with pytest.raises(ValueError, match="3 columns"):
         encoder.fit(np.full((4, 3), "x", dtype=object))
