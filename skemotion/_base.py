@@ -5,7 +5,9 @@ import hashlib
 import json
 import os
 import threading
+import warnings
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral
 
 import numpy as np
@@ -94,6 +96,9 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
     }
     _modality = "item"
     _extra = "all"
+    # Encoders whose items need I/O or conversion (files, images, audio) decode them in
+    # a few threads, overlapping with the model; for texts a thread would only cost.
+    _decode_in_threads = False
 
     # --- what subclasses provide -------------------------------------------------------
 
@@ -128,6 +133,14 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
     def _output_params(self):
         """Parameters other than the weights that change the embeddings."""
         return {}
+
+    def _decode(self, item):
+        """Turn an item into what ``_encode_batch`` takes (read a file, convert an image).
+
+        Runs in worker threads when ``_decode_in_threads`` is true; an exception here
+        is reported with the item's name (or skipped with ``on_error="skip"``).
+        """
+        return item
 
     def _is_missing_item(self, item):
         return is_missing(item)
@@ -186,15 +199,21 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
         items, index, column = as_items(X, caller=type(self).__name__)
         self._check_column_name(column)
         present = self._check_items(items, index)
-        embedded = self._embed(items[present])
-        if len(embedded):
+        vectors = self._embed(items, np.flatnonzero(present), index)
+        if vectors:
+            dim = len(next(iter(vectors.values())))
             # Remembered so that feature names after a warm-cache transform load no model.
-            _OUTPUT_DIMS.setdefault(self._dim_key(), embedded.shape[1])
-        dim = embedded.shape[1] if len(embedded) else self._output_dim()
-        fill = np.nan if self.missing == "nan" else 0.0
-        out = np.full((len(items), dim), fill, dtype=np.float32)
-        out[present] = embedded
+            _OUTPUT_DIMS.setdefault(self._dim_key(), dim)
+        else:
+            dim = self._output_dim()
+        out = np.full((len(items), dim), self._fill_value(), dtype=np.float32)
+        for row, vector in vectors.items():
+            out[row] = vector
         return out
+
+    def _fill_value(self):
+        """What the rows of missing (or skipped) items hold."""
+        return np.nan if self.missing == "nan" else 0.0
 
     def get_feature_names_out(self, input_features=None):
         """Output feature names: ``<modality>_000``, ``<modality>_001``, ...
@@ -240,8 +259,17 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
                 raise TypeError(f"{self._where(position, index)} {problem}")
         return present
 
-    def _where(self, position, index):
-        return f"{type(self).__name__}: {self._modality} {describe_position(position, index)}"
+    def _where(self, position, index, item=None):
+        """Name an item as the user knows it: 'ImageEncoder: image item 3 ('a.jpg')'."""
+        label = self._item_label(item) if item is not None else ""
+        where = f"{self._modality} {describe_position(position, index)}{label}"
+        return f"{type(self).__name__}: {where}"
+
+    def _item_label(self, item):
+        """How error messages show an item beside its position: here, a file's path."""
+        if isinstance(item, (str, os.PathLike)):
+            return f" ({os.fspath(item)!r})"
+        return ""
 
     def _check_column_name(self, column):
         fitted = getattr(self, "feature_names_in_", None)
@@ -253,44 +281,65 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
 
     # --- embedding, through the cache ----------------------------------------------------
 
-    def _embed(self, items):
-        """Embed present items, encoding only those the cache does not hold."""
-        cache = self._resolved_cache()
-        if cache is None or not len(items):
-            return self._encode_all(list(items))
-        keys = [hashlib.sha256(self._item_bytes(item)).digest() for item in items]
-        namespace = self._fingerprint()
-        found = cache.get_many(namespace, keys)
-        todo = {key: item for key, item in zip(keys, items, strict=True) if key not in found}
-        if todo:
-            found.update(self._encode_all(list(todo.values()), cache, namespace, list(todo)))
-        return np.stack([found[key] for key in keys]).astype(np.float32, copy=False)
+    def _embed(self, items, rows, index):
+        """Return ``{row: vector}`` for `rows`, encoding only what the cache lacks.
 
-    def _encode_all(self, items, cache=None, namespace=None, keys=None):
-        """Encode items in length-sorted chunks; each chunk is cached once computed.
-
-        Returns an array in item order, or a dict key -> vector when `keys` are given.
+        Rows whose item fails to load are absent from the result when
+        ``on_error="skip"``; otherwise the first failure raises, naming the item.
         """
-        order = sorted(range(len(items)), key=lambda i: self._length_hint(items[i]))
-        model = self._model
-        chunk_size = self.batch_size * _BATCHES_PER_CHUNK
-        vectors = [None] * len(items)
-        with self._progress_bar(len(items)) as bar:
-            for start in range(0, len(items), chunk_size):
-                chunk = order[start : start + chunk_size]
-                encoded = np.asarray(
-                    self._encode_batch(model, [items[i] for i in chunk]), dtype=np.float32
-                )
-                if cache is not None:
-                    cache.put_many(namespace, [keys[i] for i in chunk], encoded)
-                for i, vector in zip(chunk, encoded, strict=True):
-                    vectors[i] = vector
+        errors = _ItemErrors(self, items, index)
+        cache = self._resolved_cache()
+        if cache is None:
+            groups = {row: [row] for row in rows}
+            vectors = self._encode_groups(items, groups, errors)
+        else:
+            # Identical items share one key, so each distinct item is encoded once.
+            groups = {}
+            for row in rows:
+                key = errors.call(row, self._item_key, items[row])
+                if key is not None:
+                    groups.setdefault(key, []).append(row)
+            namespace = self._fingerprint()
+            vectors = cache.get_many(namespace, list(groups))
+            todo = {key: group for key, group in groups.items() if key not in vectors}
+            vectors.update(self._encode_groups(items, todo, errors, cache, namespace))
+        errors.warn_skipped()
+        return {row: vectors[g] for g, group in groups.items() if g in vectors for row in group}
+
+    def _encode_groups(self, items, groups, errors, cache=None, namespace=None):
+        """Encode one item per group, in length-sorted chunks; cache each chunk when done.
+
+        While the model encodes one chunk, the next chunk's items are decoded (files
+        read, images converted) in worker threads, so the model is not kept waiting.
+        """
+        first = {g: items[group[0]] for g, group in groups.items()}
+        order = sorted(first, key=lambda g: self._length_hint(first[g]))
+        size = self.batch_size * _BATCHES_PER_CHUNK
+        chunks = [order[start : start + size] for start in range(0, len(order), size)]
+        vectors = {}
+        with self._progress_bar(len(order)) as bar, _Decoder(self) as decoder:
+            pending = decoder.submit([first[g] for g in chunks[0]]) if chunks else None
+            for k, chunk in enumerate(chunks):
+                decoded = pending.results()
+                if k + 1 < len(chunks):
+                    pending = decoder.submit([first[g] for g in chunks[k + 1]])
+                ids, values = [], []
+                for g, (value, exc) in zip(chunk, decoded, strict=True):
+                    if exc is None:
+                        ids.append(g)
+                        values.append(value)
+                    else:
+                        errors.fail(groups[g][0], exc)
+                if values:
+                    encoded = np.asarray(self._encode_batch(self._model, values), np.float32)
+                    if cache is not None:
+                        cache.put_many(namespace, ids, encoded)
+                    vectors.update(zip(ids, encoded, strict=True))
                 bar.update(len(chunk))
-        if keys is not None:
-            return dict(zip(keys, vectors, strict=True))
-        if not vectors:
-            return np.empty((0, self._output_dim()), dtype=np.float32)
-        return np.stack(vectors)
+        return vectors
+
+    def _item_key(self, item):
+        return hashlib.sha256(self._item_bytes(item)).digest()
 
     def _progress_bar(self, total):
         if self.verbose and total > 2 * self.batch_size:
@@ -339,6 +388,89 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
         if key not in _OUTPUT_DIMS:
             _OUTPUT_DIMS[key] = int(self._embedding_dim(self._model))
         return _OUTPUT_DIMS[key]
+
+
+class _ItemErrors:
+    """Report items that fail to load: raise at the first, or collect and warn (skip)."""
+
+    def __init__(self, encoder, items, index):
+        self.encoder, self.items, self.index = encoder, items, index
+        # Encoders that cannot fail on a valid item (text) have no on_error parameter.
+        self.skip = getattr(encoder, "on_error", "raise") == "skip"
+        self.skipped = []
+
+    def call(self, row, func, *args):
+        try:
+            return func(*args)
+        except Exception as exc:
+            self.fail(row, exc)
+            return None
+
+    def fail(self, row, exc):
+        message = f"{self.encoder._where(row, self.index, self.items[row])}: {exc}"
+        if not self.skip:
+            raise ValueError(message) from exc
+        self.skipped.append(message)
+
+    def warn_skipped(self):
+        if not self.skipped:
+            return
+        shown = "; ".join(self.skipped[:5])
+        more = f"; and {len(self.skipped) - 5} more" if len(self.skipped) > 5 else ""
+        warnings.warn(
+            f"{type(self.encoder).__name__} could not encode {len(self.skipped)} item(s) "
+            f"and filled their rows with {self.encoder._fill_value()} (on_error='skip'): "
+            f"{shown}{more}. Fix or drop these items to silence this warning.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+class _Decoder:
+    """Decode a chunk of items, in worker threads when the encoder asks for it."""
+
+    def __init__(self, encoder):
+        self.encoder = encoder
+        self.pool = None
+
+    def __enter__(self):
+        if self.encoder._decode_in_threads:
+            self.pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        return False
+
+    def submit(self, items):
+        if self.pool is None:
+            return _Pending([_Done(self._safe_decode, item) for item in items])
+        return _Pending([self.pool.submit(self._safe_decode, item) for item in items])
+
+    def _safe_decode(self, item):
+        try:
+            return self.encoder._decode(item), None
+        except Exception as exc:
+            return None, exc
+
+
+class _Pending:
+    def __init__(self, futures):
+        self.futures = futures
+
+    def results(self):
+        return [future.result() for future in self.futures]
+
+
+class _Done:
+    """A 'future' computed when asked for: decoding in the calling thread."""
+
+    def __init__(self, func, item):
+        self.func, self.item = func, item
+
+    def result(self):
+        return self.func(self.item)
 
 
 class _NoProgress:

@@ -128,6 +128,9 @@ class TextEncoder(BaseFrozenEncoder):
     def _item_bytes(self, item):
         return item.encode("utf-8")
 
+    def _item_label(self, item):
+        return ""  # the text itself is no help in an error message about its type
+
     def _length_hint(self, item):
         return len(item)
 
