@@ -366,8 +366,8 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
 
     def _device_and_dtype(self):
         caller = type(self).__name__
-        device = resolve_device(self.device, caller)
-        return device, resolve_dtype(self.precision, device, caller)
+        device = resolve_device(self.device, caller, self._extra)
+        return device, resolve_dtype(self.precision, device, caller, self._extra)
 
     @property
     def _model(self):

@@ -17,9 +17,9 @@ def check_device_string(device, caller):
         )
 
 
-def resolve_device(device, caller):
+def resolve_device(device, caller, extra):
     """Return the ``torch.device`` for `device`; ``"auto"`` prefers cuda, then mps, then cpu."""
-    torch = import_optional_dependency("torch", extra="text", caller=caller)
+    torch = import_optional_dependency("torch", extra=extra, caller=caller)
     if device == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -40,9 +40,9 @@ def resolve_device(device, caller):
     return resolved
 
 
-def resolve_dtype(precision, device, caller):
+def resolve_dtype(precision, device, caller, extra):
     """Return the ``torch.dtype`` for `precision` on `device`; ``"auto"`` is fp16 on cuda only."""
-    torch = import_optional_dependency("torch", extra="text", caller=caller)
+    torch = import_optional_dependency("torch", extra=extra, caller=caller)
     if precision == "auto":
         return torch.float16 if device.type == "cuda" else torch.float32
     if precision == "float16" and device.type == "cpu":
