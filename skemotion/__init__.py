@@ -10,12 +10,14 @@ first used.
 
 from ._cache import EmbeddingCache
 from ._config import config_context, get_config, set_config
+from ._image import ImageEncoder
 from ._text import TextEncoder
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "EmbeddingCache",
+    "ImageEncoder",
     "TextEncoder",
     "config_context",
     "get_config",

@@ -317,6 +317,11 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
         size = self.batch_size * _BATCHES_PER_CHUNK
         chunks = [order[start : start + size] for start in range(0, len(order), size)]
         vectors = {}
+        if chunks:
+            # Load in this thread before decoding starts: decoding may need the model
+            # (its preprocessing), and a failed load must raise once, as itself, rather
+            # than as every item's failure (which on_error="skip" would swallow).
+            self._model  # noqa: B018
         with self._progress_bar(len(order)) as bar, _Decoder(self) as decoder:
             pending = decoder.submit([first[g] for g in chunks[0]]) if chunks else None
             for k, chunk in enumerate(chunks):
