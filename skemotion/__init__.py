@@ -10,6 +10,7 @@ first used.
 
 from ._cache import EmbeddingCache
 from ._config import config_context, get_config, set_config
+from ._face import FaceEncoder
 from ._image import ImageEncoder
 from ._text import TextEncoder
 
@@ -17,6 +18,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "EmbeddingCache",
+    "FaceEncoder",
     "ImageEncoder",
     "TextEncoder",
     "config_context",

@@ -385,7 +385,8 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
         return MODEL_REGISTRY.get(key, lambda: self._load_model(source, device, dtype))
 
     def _dim_key(self):
-        return (type(self).__qualname__, str(self._model_source()))
+        params = json.dumps(self._output_params(), sort_keys=True)  # may change the size
+        return (type(self).__qualname__, str(self._model_source()), params)
 
     def _output_dim(self):
         """The embedding size, remembered per model so that a warm cache loads no weights."""
