@@ -1,8 +1,9 @@
 """Multimodal emotion recognition for scikit-learn.
 
-Frozen pretrained encoders turn text (and, in later releases, faces, images and
-speech) into fixed-size features as scikit-learn transformers; an on-disk embedding
-cache makes cross-validation and grid searches embed each item only once.
+Frozen pretrained encoders turn texts, images, faces and speech into fixed-size
+features as scikit-learn transformers; fusion estimators combine the modalities with
+weights that cross-validation tunes; an on-disk embedding cache makes
+cross-validation and grid searches embed each item only once.
 
 Importing skemotion is light: torch and the model libraries load when a model is
 first used.
@@ -12,17 +13,31 @@ from ._cache import EmbeddingCache
 from ._config import config_context, get_config, set_config
 from ._face import FaceEncoder
 from ._image import ImageEncoder
+from ._metrics import EMOTION_SCORING, emotion_report
+from ._model_selection import GroupLeakageWarning, check_cv_groups, speaker_cv
+from ._pipeline import make_multimodal_pipeline
 from ._text import TextEncoder
+from .fusion import AttentionFusionClassifier, EarlyFusion, LateFusionClassifier, weight_grid
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "EMOTION_SCORING",
+    "AttentionFusionClassifier",
+    "EarlyFusion",
     "EmbeddingCache",
     "FaceEncoder",
+    "GroupLeakageWarning",
     "ImageEncoder",
+    "LateFusionClassifier",
     "TextEncoder",
+    "check_cv_groups",
     "config_context",
+    "emotion_report",
     "get_config",
+    "make_multimodal_pipeline",
     "set_config",
+    "speaker_cv",
+    "weight_grid",
     "__version__",
 ]

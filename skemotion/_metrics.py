@@ -1,0 +1,63 @@
+"""Metrics that respect class imbalance, reported together."""
+
+import numpy as np
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+
+#: Scorers for ``cross_validate(..., scoring=EMOTION_SCORING)``, named as in
+#: :func:`emotion_report`.
+EMOTION_SCORING = {
+    "accuracy": "accuracy",
+    "macro_f1": "f1_macro",
+    "weighted_f1": "f1_weighted",
+    "uar": "balanced_accuracy",
+}
+
+
+def emotion_report(y_true, y_pred, *, sample_weight=None, as_frame=False):
+    """Accuracy, macro-F1, weighted-F1 and unweighted average recall, together.
+
+    Emotion datasets are imbalanced (neutral dominates), so accuracy alone flatters a
+    model that ignores rare emotions. The speech-emotion literature reports UAR
+    (unweighted average recall: the mean of per-class recalls, i.e. balanced accuracy)
+    beside accuracy (weighted average recall); text benchmarks such as MELD report
+    weighted F1; macro-F1 weighs every emotion equally.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+    as_frame : bool, default=False
+        Return a one-row DataFrame instead of a dict.
+
+    Returns
+    -------
+    report : dict or DataFrame
+        ``accuracy``, ``macro_f1``, ``weighted_f1``, ``uar`` and ``n_samples``.
+
+    Examples
+    --------
+    >>> from skemotion import emotion_report
+    >>> y_true = ["neutral"] * 8 + ["anger", "joy"]
+    >>> y_pred = ["neutral"] * 10
+    >>> {k: round(v, 3) for k, v in emotion_report(y_true, y_pred).items()}
+    {'accuracy': 0.8, 'macro_f1': 0.296, 'weighted_f1': 0.711, 'uar': 0.333, 'n_samples': 10}
+    """
+    kwargs = {"sample_weight": sample_weight}
+    report = {
+        "accuracy": float(accuracy_score(y_true, y_pred, **kwargs)),
+        "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0, **kwargs)),
+        "weighted_f1": float(
+            f1_score(y_true, y_pred, average="weighted", zero_division=0, **kwargs)
+        ),
+        "uar": float(balanced_accuracy_score(y_true, y_pred, **kwargs)),
+        "n_samples": int(np.asarray(y_true).shape[0]),
+    }
+    if as_frame:
+        import pandas as pd
+
+        return pd.DataFrame([report])
+    return report

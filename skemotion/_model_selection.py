@@ -1,0 +1,101 @@
+"""Speaker-independent cross-validation, and a check that folds do not leak speakers."""
+
+import warnings
+
+import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold, check_cv
+
+
+class GroupLeakageWarning(UserWarning):
+    """Cross-validation folds put samples of one group (speaker) in train and test."""
+
+
+def speaker_cv(n_splits=5, *, shuffle=False, random_state=None):
+    """Speaker-independent, class-stratified K-fold: ``StratifiedGroupKFold``.
+
+    Pass the speaker (actor, subject) of each sample as ``groups``: every speaker's
+    samples then fall in one test fold, and each fold keeps the class proportions as
+    well as the groups allow. Random splits leak the speaker's voice and face into
+    training and inflate scores badly (RAVDESS: 95.8% random split vs 48.1%
+    leave-one-speaker-out, published).
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of folds.
+    shuffle : bool, default=False
+        Shuffle the groups before splitting.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the shuffle (only with ``shuffle=True``).
+
+    Returns
+    -------
+    cv : StratifiedGroupKFold
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import cross_val_score  # doctest: +SKIP
+    >>> cross_val_score(model, X, y, cv=speaker_cv(5), groups=speaker)  # doctest: +SKIP
+    """
+    return StratifiedGroupKFold(n_splits=n_splits, shuffle=shuffle, random_state=random_state)
+
+
+def check_cv_groups(cv, groups, *, X=None, y=None, classifier=True):
+    """Warn when cross-validation would put one group's samples in train and test.
+
+    Call it where the groups of a dataset are known (a benchmark, ``skemotion
+    evaluate``, a dataset loader's ``group`` column) before cross-validating. It runs the
+    splitter with the groups (group-aware splitters use them, others ignore them) and
+    checks each fold: a group in both the training and the test part means speaker
+    leakage, reported by a :class:`GroupLeakageWarning` that names the fix. This works
+    for any splitter, including iterables of (train, test) indices, without relying on
+    class names.
+
+    Parameters
+    ----------
+    cv : int, cross-validation generator or iterable
+        As for :func:`~sklearn.model_selection.cross_validate`.
+    groups : array-like of shape (n_samples,)
+        The group (speaker) of each sample.
+    X : array-like of shape (n_samples, n_features), default=None
+        The data; only its length matters (a placeholder is used when None).
+    y : array-like of shape (n_samples,), default=None
+        The labels, for stratified splitters.
+    classifier : bool, default=True
+        Whether an integer `cv` means stratified folds, as for a classifier.
+
+    Returns
+    -------
+    cv : cross-validation generator
+        ``check_cv(cv, y, classifier=classifier)``, ready to pass on.
+    """
+    groups = np.asarray(groups)
+    if X is None:
+        X = np.zeros((groups.shape[0], 1))
+    cv = check_cv(cv, y, classifier=classifier)
+    leaking = []
+    split_groups = groups if _uses_groups(cv) else None  # spare KFold's "ignored" warning
+    for k, (train, test) in enumerate(cv.split(X, y, split_groups)):
+        shared = np.intersect1d(groups[train], groups[test])
+        if shared.size:
+            leaking.append((k, shared.size))
+    if leaking:
+        n_splits = cv.get_n_splits(X, y, split_groups)
+        folds = ", ".join(f"fold {k}: {n} group(s)" for k, n in leaking[:5])
+        warnings.warn(
+            f"{type(cv).__name__} puts samples of the same group (speaker) in both the "
+            f"training and the test part of {len(leaking)} of {n_splits} "
+            f"folds ({folds}); scores will be optimistic. Use a group-aware splitter such "
+            "as skemotion.speaker_cv() (StratifiedGroupKFold) and pass groups=.",
+            GroupLeakageWarning,
+            stacklevel=2,
+        )
+    return cv
+
+
+def _uses_groups(cv):
+    """Whether `cv.split` reads `groups` (scikit-learn's metadata request), True if unknown."""
+    try:
+        return bool(cv.get_metadata_routing().split.requests.get("groups", False))
+    except AttributeError:
+        return True

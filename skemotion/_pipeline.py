@@ -1,0 +1,99 @@
+"""make_multimodal_pipeline: per-modality encoders, an optional sampler, a fusion step."""
+
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import Pipeline
+
+from ._optional import import_optional_dependency
+
+
+def make_multimodal_pipeline(encoders, fusion, *, sampler=None, cache=None):
+    """Build ``encoders -> [sampler ->] fusion`` with modality-prefixed feature names.
+
+    Parameters
+    ----------
+    encoders : dict
+        One entry per modality. The key is the modality's name; the value is either an
+        encoder (a transformer), which reads the input column of the same name
+        (``{"text": TextEncoder()}``), or an ``(encoder, columns)`` pair as in
+        :func:`~sklearn.compose.make_column_transformer`
+        (``{"audio": (AudioFeatures(), "wav_path")}``,
+        ``{"face": ("passthrough", au_columns)}`` for precomputed feature columns).
+    fusion : estimator
+        The last step: a fusion classifier (:class:`LateFusionClassifier`,
+        :class:`AttentionFusionClassifier`), or a ``Pipeline`` such as
+        ``make_pipeline(EarlyFusion(), LogisticRegression())``.
+    sampler : imbalanced-learn sampler or None, default=None
+        Placed after the encoders (samplers resample in ``fit`` only); the result is then
+        an :class:`imblearn.pipeline.Pipeline`. Samplers such as SMOTE do not accept NaN,
+        so they cannot be combined with missing modalities in the training data.
+    cache : None, False, str, path-like or EmbeddingCache, default=None
+        When not None, set as the ``cache`` of every encoder that has a ``cache``
+        parameter (on a clone: the encoders passed in are not changed). None leaves each
+        encoder's own setting.
+
+    Returns
+    -------
+    pipeline : Pipeline or imblearn.pipeline.Pipeline
+        Steps ``"encoders"`` (a :class:`~sklearn.compose.ColumnTransformer`, output
+        set to pandas), optionally ``"sampler"``, and ``"fusion"``.
+
+    Notes
+    -----
+    The ``ColumnTransformer`` names its output columns ``<modality>__<feature>``
+    (``verbose_feature_names_out=True``) and outputs a DataFrame, so the fusion step
+    finds each modality's columns from their names, after a sampler too (imbalanced-
+    learn samplers return a DataFrame with the same columns). Every encoder must
+    therefore give dense output and implement ``get_feature_names_out``. Tune the
+    modality weights as ``fusion__weights`` (or ``fusion__<step>__weights`` when the
+    fusion step is itself a pipeline).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skemotion import LateFusionClassifier, make_multimodal_pipeline
+    >>> df = pd.DataFrame({"au_1": [0.1, 0.9, 0.2, 0.8], "au_2": [0, 1, 0, 1],
+    ...                    "pitch": [100, 200, 110, 190]})
+    >>> pipe = make_multimodal_pipeline(
+    ...     {"face": ("passthrough", ["au_1", "au_2"]), "audio": ("passthrough", ["pitch"])},
+    ...     fusion=LateFusionClassifier(LogisticRegression()))
+    >>> pipe.fit(df, [0, 1, 0, 1]).named_steps["fusion"].modalities_
+    {'face': array([0, 1]), 'audio': array([2])}
+    """
+    if not isinstance(encoders, dict) or not encoders:
+        raise ValueError(
+            "The 'encoders' parameter of make_multimodal_pipeline must be a non-empty dict "
+            f"{{modality: encoder or (encoder, columns)}}. Got {encoders!r} instead."
+        )
+    transformers = []
+    for modality, spec in encoders.items():
+        if not isinstance(modality, str) or not modality or "__" in modality:
+            raise ValueError(
+                "make_multimodal_pipeline: modality names must be non-empty strings "
+                f"without '__' (the separator of output feature names). Got {modality!r}."
+            )
+        if isinstance(spec, tuple):
+            if len(spec) != 2:
+                raise ValueError(
+                    f"make_multimodal_pipeline: encoders[{modality!r}] must be an encoder or "
+                    f"an (encoder, columns) pair. Got a tuple of length {len(spec)}."
+                )
+            encoder, columns = spec
+        else:
+            encoder, columns = spec, modality
+        if cache is not None and not isinstance(encoder, str):
+            if "cache" in encoder.get_params(deep=False):
+                encoder = clone(encoder).set_params(cache=cache)
+        transformers.append((modality, encoder, columns))
+    column_transformer = ColumnTransformer(
+        transformers, remainder="drop", verbose_feature_names_out=True
+    ).set_output(transform="pandas")
+    if sampler is None:
+        return Pipeline([("encoders", column_transformer), ("fusion", fusion)])
+    imblearn_pipeline = import_optional_dependency(
+        "imblearn.pipeline", extra="imbalanced", caller="make_multimodal_pipeline(sampler=...)"
+    )
+    return imblearn_pipeline.Pipeline(
+        [("encoders", column_transformer), ("sampler", sampler), ("fusion", fusion)]
+    )

@@ -1,0 +1,385 @@
+"""AttentionFusionClassifier: a small torch network attending over modality embeddings."""
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from .._device import check_device_string, resolve_device
+from .._optional import import_optional_dependency
+from ._modalities import presence, resolve_modalities
+
+_EXTRA = "fusion"
+
+
+def _torch():
+    return import_optional_dependency("torch", extra=_EXTRA, caller="AttentionFusionClassifier")
+
+
+_NETWORK_CLASS = []
+
+
+def _network_class():
+    """Build the torch module class once torch is needed.
+
+    The class is defined on first use, so that importing skemotion (and collecting its
+    doctests) does not import torch; the module-level ``__getattr__`` below returns it under
+    a stable name, so fitted classifiers pickle and unpickle.
+    """
+    if _NETWORK_CLASS:
+        return _NETWORK_CLASS[0]
+    torch = _torch()
+    nn = torch.nn
+
+    class AttentionFusionNetwork(nn.Module):
+        """Project each modality to `hidden`, attend across modalities, pool, classify."""
+
+        def __init__(self, dims, hidden, n_heads, n_classes, dropout):
+            super().__init__()
+            self.projections = nn.ModuleList(
+                nn.Sequential(nn.Dropout(dropout), nn.Linear(d, hidden), nn.GELU()) for d in dims
+            )
+            self.modality_embedding = nn.Parameter(torch.zeros(len(dims), hidden))
+            self.attention = nn.MultiheadAttention(
+                hidden, n_heads, dropout=dropout, batch_first=True
+            )
+            self.norm = nn.LayerNorm(hidden)
+            self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden, n_classes))
+
+        def forward(self, blocks, mask):
+            """`blocks`: one (batch, d_m) tensor per modality; `mask`: True = present."""
+            tokens = torch.stack(
+                [proj(b) for proj, b in zip(self.projections, blocks, strict=True)], dim=1
+            )
+            tokens = tokens + self.modality_embedding
+            # A sample with no modality attends over all (zero-input) tokens instead of none.
+            mask = mask | ~mask.any(dim=1, keepdim=True)
+            attended, _ = self.attention(tokens, tokens, tokens, key_padding_mask=~mask)
+            tokens = self.norm(tokens + attended)
+            weights = mask.unsqueeze(-1).to(tokens.dtype)
+            pooled = (tokens * weights).sum(dim=1) / weights.sum(dim=1)
+            return self.head(pooled)
+
+    AttentionFusionNetwork.__module__ = __name__
+    AttentionFusionNetwork.__qualname__ = "AttentionFusionNetwork"
+    _NETWORK_CLASS.append(AttentionFusionNetwork)
+    return AttentionFusionNetwork
+
+
+def __getattr__(name):
+    if name == "AttentionFusionNetwork":
+        return _network_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class AttentionFusionClassifier(ClassifierMixin, BaseEstimator):
+    """A small neural network over frozen embeddings that attends across modalities.
+
+    Each modality's block is standardised and projected to ``hidden_dim`` features
+    (one token per modality, plus a learned modality embedding); one multi-head
+    self-attention layer lets the modalities weigh each other per sample, with missing
+    modalities masked out; the present tokens are averaged and a linear head predicts
+    the class. Trained with AdamW on a weighted cross-entropy, early-stopped on a
+    stratified validation split.
+
+    Parameters
+    ----------
+    hidden_dim : int, default=64
+        Size of each modality's projection.
+    n_heads : int, default=4
+        Attention heads; must divide `hidden_dim`.
+    dropout : float, default=0.2
+        Dropout on inputs, attention and before the head.
+    modality_dropout : float, default=0.1
+        During training, each present modality of a sample is hidden with this
+        probability (at least one is kept), so the model learns to predict with
+        modalities missing.
+    learning_rate : float, default=1e-3
+        AdamW learning rate.
+    weight_decay : float, default=1e-2
+        AdamW weight decay.
+    batch_size : int, default=64
+        Mini-batch size.
+    max_epochs : int, default=200
+        Upper bound on training epochs.
+    validation_fraction : float, default=0.15
+        Share of the training data held out (stratified) for early stopping.
+    n_iter_no_change : int, default=20
+        Stop when the validation loss has not improved for this many epochs; the
+        weights of the best epoch are kept.
+    class_weight : dict, "balanced" or None, default=None
+        Class weights in the loss, as in scikit-learn classifiers.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, the validation split, shuffling and dropout. Training on
+        the CPU is deterministic for a given integer seed.
+    device : str, default="auto"
+        ``"auto"`` (cuda, then mps, then cpu) or a device name; resolved at fit time,
+        not stored back. The fitted network is moved to the CPU for prediction and
+        pickling.
+    modalities : dict or None, default=None
+        Which columns belong to which modality; see :class:`LateFusionClassifier`.
+    verbose : bool or int, default=False
+        Print the training and validation loss of each epoch.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    modalities_ : dict of str to ndarray of int
+    network_ : torch.nn.Module
+        The trained network (on the CPU).
+    mean_, scale_ : ndarray of shape (n_features_in_,)
+        Standardisation of the input, over present values.
+    n_epochs_ : int
+        Epochs trained.
+    best_epoch_ : int
+        The epoch whose weights were kept.
+    validation_loss_ : list of float
+        Validation loss after each epoch.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    See Also
+    --------
+    LateFusionClassifier, EarlyFusion
+
+    Notes
+    -----
+    torch is imported when ``fit`` runs. Training runs in float32 on `device`; the
+    trained network is kept in float64 on the CPU for prediction. The random state is applied inside
+    ``torch.random.fork_rng``, so fitting does not change torch's global random state.
+    ``sample_weight`` multiplies the per-sample loss (with ``class_weight``, both apply).
+    A modality whose block is all NaN for a sample is masked out of the attention; any
+    other NaN is imputed with the column's training mean.
+    """
+
+    _parameter_constraints = {
+        "hidden_dim": [Interval(Integral, 1, None, closed="left")],
+        "n_heads": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "modality_dropout": [Interval(Real, 0, 1, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "random_state": ["random_state"],
+        "device": [str],
+        "modalities": [dict, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        hidden_dim=64,
+        *,
+        n_heads=4,
+        dropout=0.2,
+        modality_dropout=0.1,
+        learning_rate=1e-3,
+        weight_decay=1e-2,
+        batch_size=64,
+        max_epochs=200,
+        validation_fraction=0.15,
+        n_iter_no_change=20,
+        class_weight=None,
+        random_state=None,
+        device="auto",
+        modalities=None,
+        verbose=False,
+    ):
+        self.hidden_dim = hidden_dim
+        self.n_heads = n_heads
+        self.dropout = dropout
+        self.modality_dropout = modality_dropout
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.class_weight = class_weight
+        self.random_state = random_state
+        self.device = device
+        self.modalities = modalities
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network, early-stopping on a validation split.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            All modalities' features; an all-NaN block is a missing modality.
+        y : array-like of shape (n_samples,)
+            Target labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights of the loss.
+
+        Returns
+        -------
+        self : object
+        """
+        check_device_string(self.device, type(self).__name__)
+        if self.hidden_dim % self.n_heads:
+            raise ValueError(
+                f"The 'n_heads' parameter of AttentionFusionClassifier must divide "
+                f"hidden_dim={self.hidden_dim}. Got {self.n_heads!r} instead."
+            )
+        X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float32)
+        check_classification_targets(y)
+        le = LabelEncoder().fit(y)
+        self.classes_ = le.classes_
+        y_enc = le.transform(y)
+        weights = _check_sample_weight(sample_weight, X, dtype=np.float32)
+        if self.class_weight is not None:
+            weights = weights * compute_sample_weight(self.class_weight, y).astype(np.float32)
+        self.modalities_ = resolve_modalities(
+            self, getattr(self, "feature_names_in_", None), X.shape[1]
+        )
+        observed = ~np.isnan(X)
+        counts = np.maximum(observed.sum(axis=0), 1)
+        self.mean_ = (np.where(observed, X, 0).sum(axis=0) / counts).astype(np.float32)
+        var = (np.where(observed, X - self.mean_, 0) ** 2).sum(axis=0) / counts
+        scale = np.sqrt(var).astype(np.float32)
+        scale[scale < 1e-6] = 1.0
+        self.scale_ = scale
+
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        indices = np.arange(X.shape[0])
+        stratify = y_enc if np.bincount(y_enc).min() >= 2 else None
+        n_val = max(1, int(round(self.validation_fraction * X.shape[0])))
+        if X.shape[0] - n_val < 1 or (stratify is not None and n_val < len(self.classes_)):
+            stratify = None
+        if X.shape[0] < 2:
+            train_idx = val_idx = indices
+        else:
+            train_idx, val_idx = train_test_split(
+                indices, test_size=n_val, stratify=stratify, random_state=seed
+            )
+
+        torch = _torch()
+        device = resolve_device(self.device, type(self).__name__, _EXTRA)
+        devices = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            self._train(torch, device, X, y_enc, weights, train_idx, val_idx)
+        return self
+
+    def _tensors(self, torch, X, device):
+        mask = presence(X, self.modalities_)
+        Z = np.nan_to_num((X - self.mean_) / self.scale_, nan=0.0).astype(np.float32)
+        blocks = [
+            torch.from_numpy(np.ascontiguousarray(Z[:, c])).to(device)
+            for c in self.modalities_.values()
+        ]
+        return blocks, torch.from_numpy(mask).to(device)
+
+    def _train(self, torch, device, X, y, weights, train_idx, val_idx):
+        dims = [len(c) for c in self.modalities_.values()]
+        network = _network_class()(
+            dims, self.hidden_dim, self.n_heads, len(self.classes_), self.dropout
+        ).to(device)
+        optimizer = torch.optim.AdamW(
+            network.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
+        )
+        blocks, mask = self._tensors(torch, X, device)
+        target = torch.from_numpy(y.astype(np.int64)).to(device)
+        w = torch.from_numpy(weights.astype(np.float32)).to(device)
+        loss_fn = torch.nn.CrossEntropyLoss(reduction="none")
+        generator = torch.Generator().manual_seed(int(torch.initial_seed()) % (2**31))
+        train_t = torch.from_numpy(train_idx)
+        val_t = torch.from_numpy(val_idx).to(device)
+
+        def loss_on(idx, train):
+            m = mask[idx]
+            if train and self.modality_dropout > 0:
+                drop = torch.rand(m.shape, device=device) < self.modality_dropout
+                kept = m & ~drop
+                m = torch.where(kept.any(dim=1, keepdim=True), kept, m)
+            logits = network([b[idx] for b in blocks], m)
+            losses = loss_fn(logits, target[idx]) * w[idx]
+            return losses.sum() / w[idx].sum().clamp_min(1e-12)
+
+        best, best_state, best_epoch, since = np.inf, None, 0, 0
+        self.validation_loss_ = []
+        epoch = 0
+        for epoch in range(1, self.max_epochs + 1):
+            network.train()
+            order = train_t[torch.randperm(len(train_t), generator=generator)].to(device)
+            for start in range(0, len(order), self.batch_size):
+                optimizer.zero_grad()
+                loss = loss_on(order[start : start + self.batch_size], True)
+                loss.backward()
+                optimizer.step()
+            network.eval()
+            with torch.no_grad():
+                val_loss = float(loss_on(val_t, False))
+            self.validation_loss_.append(val_loss)
+            if self.verbose:
+                print(f"epoch {epoch}: loss {float(loss):.4f}, validation loss {val_loss:.4f}")
+            if val_loss < best - 1e-4:
+                best, best_epoch, since = val_loss, epoch, 0
+                best_state = copy.deepcopy(network.state_dict())
+            else:
+                since += 1
+                if since >= self.n_iter_no_change:
+                    break
+        if best_state is not None:
+            network.load_state_dict(best_state)
+        # Predict in float64 on the CPU: a row's probabilities then do not depend on
+        # which other rows share its batch (float32 matmuls differ by ~1e-7).
+        self.network_ = network.to("cpu", torch.float64).eval()
+        self.n_epochs_ = epoch
+        self.best_epoch_ = best_epoch
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float32)
+        torch = _torch()
+        blocks, mask = self._tensors(torch, X, "cpu")
+        blocks = [b.double() for b in blocks]
+        with torch.inference_mode():
+            logits = self.network_(blocks, mask)
+            return torch.softmax(logits, dim=1).double().numpy()
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.non_deterministic = False
+        return tags

@@ -1,0 +1,207 @@
+"""Which columns belong to which modality, modality weights, and missing-modality masks.
+
+Shared by every fusion estimator. A fusion estimator sees one wide matrix; it finds the
+block of columns of each modality in one of two ways:
+
+1. ``modalities=None`` (the default) and a DataFrame input: the columns are grouped by the
+   prefix before ``"__"`` in their names, which is what :func:`make_multimodal_pipeline`'s
+   ``ColumnTransformer`` writes (``face__au_00``, ``audio__audio_000``, ``text__text_000``).
+   The names survive imbalanced-learn samplers (SMOTE returns a DataFrame with the same
+   columns) and are checked again at predict time by scikit-learn's feature-name checks.
+2. ``modalities={"face": slice(0, 35), "audio": [35, 36, ...]}``: explicit column
+   positions (slices or lists of ints), or lists of column names for DataFrame input. This
+   is the way for numpy input, where no names travel.
+"""
+
+import numbers
+from itertools import product
+
+import numpy as np
+
+MODALITY_SEPARATOR = "__"
+
+
+def weight_grid(names, step=0.25):
+    """All modality weightings on a grid of the simplex, as dicts for a parameter grid.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The modality names, e.g. ``["face", "audio"]``.
+    step : float, default=0.25
+        Grid spacing; ``1 / step`` must be a whole number.
+
+    Returns
+    -------
+    grid : list of dict
+        Each dict maps every modality to a weight in ``{0, step, 2 * step, ..., 1}``; the
+        weights of each dict sum to 1. Two modalities at ``step=0.1`` give 11 points.
+
+    Examples
+    --------
+    >>> from skemotion.fusion import weight_grid
+    >>> weight_grid(["face", "audio"], step=0.5)
+    [{'face': 0.0, 'audio': 1.0}, {'face': 0.5, 'audio': 0.5}, {'face': 1.0, 'audio': 0.0}]
+    >>> len(weight_grid(["text", "face", "audio"], step=0.25))
+    15
+    """
+    names = list(names)
+    if not names or len(set(names)) != len(names) or not all(isinstance(n, str) for n in names):
+        raise ValueError(
+            f"The 'names' parameter of weight_grid must be distinct modality names (str). "
+            f"Got {names!r} instead."
+        )
+    if not isinstance(step, numbers.Real) or not 0 < step <= 1:
+        raise ValueError(
+            f"The 'step' parameter of weight_grid must be a float in (0, 1]. Got {step!r} instead."
+        )
+    n_steps = round(1 / step)
+    if abs(n_steps * step - 1) > 1e-9:
+        raise ValueError(
+            f"The 'step' parameter of weight_grid must divide 1 into whole steps "
+            f"(0.5, 0.25, 0.2, 0.1, ...). Got {step!r} instead."
+        )
+    grid = []
+    for counts in product(range(n_steps + 1), repeat=len(names) - 1):
+        last = n_steps - sum(counts)
+        if last < 0:
+            continue
+        grid.append(
+            {name: round(c / n_steps, 10) for name, c in zip(names, (*counts, last), strict=True)}
+        )
+    return grid
+
+
+def resolve_modalities(estimator, X_columns, n_features):
+    """Return ``{modality: int index array}`` for the fitted input of `estimator`.
+
+    `X_columns` is ``feature_names_in_`` (or None for numpy input).
+    """
+    name = type(estimator).__name__
+    spec = estimator.modalities
+    if spec is None:
+        if X_columns is None:
+            raise ValueError(
+                f"{name} cannot tell which columns belong to which modality: the input has "
+                "no column names. Pass a DataFrame whose columns are prefixed "
+                "'<modality>__' (what make_multimodal_pipeline's ColumnTransformer writes), "
+                "or pass modalities={'face': slice(0, 35), 'audio': slice(35, None)}."
+            )
+        blocks = {}
+        unprefixed = []
+        for position, column in enumerate(X_columns):
+            column = str(column)
+            if MODALITY_SEPARATOR not in column:
+                unprefixed.append(column)
+                continue
+            blocks.setdefault(column.split(MODALITY_SEPARATOR, 1)[0], []).append(position)
+        if unprefixed:
+            shown = ", ".join(repr(c) for c in unprefixed[:5])
+            raise ValueError(
+                f"{name} maps columns to modalities by the prefix before '__' in their names, "
+                f"but {len(unprefixed)} column(s) have none: {shown}. Build the pipeline "
+                "with make_multimodal_pipeline (verbose_feature_names_out=True), rename the "
+                "columns '<modality>__<feature>', or pass modalities={name: columns}."
+            )
+        return {m: np.asarray(cols, dtype=np.intp) for m, cols in blocks.items()}
+
+    if not isinstance(spec, dict) or not spec:
+        raise ValueError(
+            f"The 'modalities' parameter of {name} must be None or a non-empty dict "
+            f"{{modality: slice, list of column positions or list of column names}}. "
+            f"Got {spec!r} instead."
+        )
+    positions = {str(c): i for i, c in enumerate(X_columns)} if X_columns is not None else None
+    blocks = {}
+    for modality, columns in spec.items():
+        if isinstance(columns, slice):
+            cols = np.arange(n_features)[columns]
+        else:
+            if isinstance(columns, (str, numbers.Integral)):
+                columns = [columns]
+            elif not hasattr(columns, "__iter__"):
+                columns = [columns]  # rejected below with the other wrong kinds
+            columns = list(columns)
+            if all(isinstance(c, str) for c in columns) and columns:
+                if positions is None:
+                    raise ValueError(
+                        f"The 'modalities' parameter of {name} names columns for modality "
+                        f"{modality!r}, but the input has no column names (numpy). Pass "
+                        "a DataFrame, or give column positions (a slice or list of ints)."
+                    )
+                unknown = [c for c in columns if c not in positions]
+                if unknown:
+                    raise ValueError(
+                        f"The 'modalities' parameter of {name}: modality {modality!r} names "
+                        f"columns that are not in the input: {unknown[:5]!r}."
+                    )
+                cols = np.asarray([positions[c] for c in columns], dtype=np.intp)
+            elif all(isinstance(c, numbers.Integral) for c in columns):
+                cols = np.asarray(columns, dtype=np.intp)
+                if cols.size and (cols.min() < -n_features or cols.max() >= n_features):
+                    raise ValueError(
+                        f"The 'modalities' parameter of {name}: modality {modality!r} has "
+                        f"column positions out of range for {n_features} feature(s)."
+                    )
+                cols = cols % n_features if n_features else cols
+            else:
+                raise ValueError(
+                    f"The 'modalities' parameter of {name}: modality {modality!r} must be a "
+                    f"slice, a list of ints or a list of column names. Got {columns!r} instead."
+                )
+        if cols.size == 0:
+            raise ValueError(
+                f"The 'modalities' parameter of {name}: modality {modality!r} selects no "
+                f"column of the {n_features} feature(s) in the input."
+            )
+        blocks[str(modality)] = np.asarray(cols, dtype=np.intp)
+    return blocks
+
+
+def resolve_weights(estimator, names):
+    """Return the modality weights aligned with `names` as a float array (not normalised)."""
+    weights = estimator.weights
+    cls = type(estimator).__name__
+    if weights is None:
+        return np.ones(len(names))
+    if isinstance(weights, dict):
+        unknown = sorted(set(map(str, weights)) - set(names))
+        absent = [n for n in names if n not in weights]
+        if unknown or absent:
+            raise ValueError(
+                f"The 'weights' parameter of {cls} must give a weight to each modality "
+                f"{names!r}. Got {weights!r} instead (unknown: {unknown!r}, "
+                f"without a weight: {absent!r})."
+            )
+        values = np.asarray([weights[n] for n in names], dtype=float)
+    else:
+        values = np.asarray(weights, dtype=float).ravel()
+        if values.shape[0] != len(names):
+            raise ValueError(
+                f"The 'weights' parameter of {cls} has {values.shape[0]} value(s) but there "
+                f"are {len(names)} modalities {names!r}. Pass one weight per modality, in "
+                "this order, or a dict {modality: weight}."
+            )
+    if not np.all(np.isfinite(values)) or np.any(values < 0) or values.sum() <= 0:
+        raise ValueError(
+            f"The 'weights' parameter of {cls} must be non-negative, finite and not all "
+            f"zero. Got {weights!r} instead."
+        )
+    return values
+
+
+def presence(X, blocks):
+    """Boolean ``(n_samples, n_modalities)``: True where a modality's block is not all-NaN."""
+    return (
+        np.column_stack([~np.all(np.isnan(X[:, cols]), axis=1) for cols in blocks.values()])
+        if blocks
+        else np.ones((X.shape[0], 0), dtype=bool)
+    )
+
+
+def present_rows(present, blocks, n_features):
+    """Broadcast the per-modality presence to a ``(n_samples, n_features)`` mask."""
+    mask = np.zeros((present.shape[0], n_features), dtype=bool)
+    for k, cols in enumerate(blocks.values()):
+        mask[:, cols] |= present[:, [k]]
+    return mask

@@ -1,0 +1,157 @@
+"""Tests of make_multimodal_pipeline."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skemotion._pipeline import make_multimodal_pipeline
+from skemotion.fusion import EarlyFusion, LateFusionClassifier, weight_grid
+
+
+class _Length(TransformerMixin, BaseEstimator):
+    """A stand-in encoder with a cache parameter: text length and word count."""
+
+    def __init__(self, cache=None):
+        self.cache = cache
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        texts = pd.Series(np.asarray(X).ravel())
+        return np.column_stack([texts.str.len(), texts.str.count(" ") + 1]).astype(float)
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(["len", "words"], dtype=object)
+
+
+def _frame(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    frame = pd.DataFrame(
+        {
+            "text": ["so " * (1 + 3 * int(label)) + "ok" for label in y],
+            "au_1": y + rng.normal(0, 0.5, n),
+            "au_2": rng.normal(0, 1, n),
+            "pitch": 100 + 20 * y + rng.normal(0, 30, n),
+        }
+    )
+    return frame, np.array(["calm", "angry"])[y]
+
+
+FACE = ["au_1", "au_2"]
+
+
+def test_columns_are_prefixed_by_modality_and_fusion_finds_them():
+    df, y = _frame()
+    pipe = make_multimodal_pipeline(
+        {"text": _Length(), "face": ("passthrough", FACE), "audio": ("passthrough", ["pitch"])},
+        fusion=LateFusionClassifier(make_pipeline(StandardScaler(), LogisticRegression())),
+    )
+    assert isinstance(pipe, Pipeline) and list(pipe.named_steps) == ["encoders", "fusion"]
+    pipe.fit(df, y)
+    names = pipe.named_steps["encoders"].get_feature_names_out()
+    assert list(names) == ["text__len", "text__words", "face__au_1", "face__au_2", "audio__pitch"]
+    fusion = pipe.named_steps["fusion"]
+    assert {m: list(c) for m, c in fusion.modalities_.items()} == {
+        "text": [0, 1], "face": [2, 3], "audio": [4],
+    }  # fmt: skip
+    assert pipe.score(df, y) > 0.8
+
+
+def test_grid_search_over_fusion_weights():
+    df, y = _frame()
+    pipe = make_multimodal_pipeline(
+        {"face": ("passthrough", FACE), "audio": ("passthrough", ["pitch"])},
+        fusion=LateFusionClassifier(LogisticRegression()),
+    )
+    search = GridSearchCV(
+        pipe, {"fusion__weights": weight_grid(["face", "audio"], step=0.25)}, cv=StratifiedKFold(3)
+    ).fit(df, y)
+    assert len(search.cv_results_["params"]) == 5
+    assert search.predict(df).shape == (len(y),)
+
+
+def test_early_fusion_step_is_a_pipeline():
+    df, y = _frame()
+    pipe = make_multimodal_pipeline(
+        {"face": ("passthrough", FACE), "audio": ("passthrough", ["pitch"])},
+        fusion=make_pipeline(EarlyFusion(), LogisticRegression()),
+    )
+    pipe.set_params(fusion__earlyfusion__weights={"face": 0.5, "audio": 0.5}).fit(df, y)
+    assert pipe.score(df, y) > 0.8
+
+
+def test_sampler_makes_an_imblearn_pipeline_and_keeps_column_names():
+    imblearn = pytest.importorskip("imblearn", reason="imbalanced-learn is not installed")
+    from imblearn.over_sampling import SMOTE
+
+    df, y = _frame()
+    keep = (y == "angry") | (np.arange(len(y)) % 4 == 0)  # imbalance: few "calm"
+    df, y = df[keep].reset_index(drop=True), y[keep]
+    pipe = make_multimodal_pipeline(
+        {"face": ("passthrough", FACE), "audio": ("passthrough", ["pitch"])},
+        fusion=LateFusionClassifier(LogisticRegression()),
+        sampler=SMOTE(random_state=0),
+    )
+    assert isinstance(pipe, imblearn.pipeline.Pipeline)
+    assert list(pipe.named_steps) == ["encoders", "sampler", "fusion"]
+    pipe.fit(df, y)
+    fusion = pipe.named_steps["fusion"]
+    assert list(fusion.feature_names_in_) == ["face__au_1", "face__au_2", "audio__pitch"]
+    assert list(fusion.modalities_) == ["face", "audio"]
+    # SMOTE balanced the classes the fusion step was trained on
+    resampled = pipe.named_steps["sampler"].fit_resample(
+        pipe.named_steps["encoders"].transform(df), y
+    )
+    assert isinstance(resampled[0], pd.DataFrame)
+    assert (pd.Series(resampled[1]).value_counts() == (y == "angry").sum()).all()
+
+
+def test_numpy_output_needs_explicit_modalities():
+    df, y = _frame()
+    pipe = make_multimodal_pipeline(
+        {"face": ("passthrough", FACE), "audio": ("passthrough", ["pitch"])},
+        fusion=LateFusionClassifier(LogisticRegression()),
+    )
+    pipe.named_steps["encoders"].set_output(transform="default")
+    with pytest.raises(ValueError, match="no column names"):
+        pipe.fit(df, y)
+    pipe.set_params(fusion__modalities={"face": slice(0, 2), "audio": [2]}).fit(df, y)
+    assert pipe.score(df, y) > 0.8
+
+
+def test_cache_is_set_on_clones_only():
+    encoder = _Length(cache="mine")
+    pipe = make_multimodal_pipeline(
+        {"text": encoder, "face": ("passthrough", FACE), "other": (StandardScaler(), ["pitch"])},
+        fusion=LogisticRegression(),
+        cache="/tmp/shared-cache",
+    )
+    transformers = dict((n, t) for n, t, _ in pipe.named_steps["encoders"].transformers)
+    assert transformers["text"].cache == "/tmp/shared-cache"
+    assert transformers["text"] is not encoder and encoder.cache == "mine"
+    assert transformers["face"] == "passthrough"
+    assert isinstance(transformers["other"], StandardScaler)  # no cache parameter: left alone
+    kept = make_multimodal_pipeline({"text": encoder}, fusion=LogisticRegression())
+    assert kept.named_steps["encoders"].transformers[0][1] is encoder
+
+
+def test_encoder_reads_the_column_named_after_its_modality():
+    pipe = make_multimodal_pipeline({"text": _Length()}, fusion=LogisticRegression())
+    assert pipe.named_steps["encoders"].transformers[0][2] == "text"
+
+
+@pytest.mark.parametrize(
+    "encoders, match",
+    [({}, "non-empty dict"), ([("a", "passthrough")], "non-empty dict"),
+     ({"a__b": "passthrough"}, "without '__'"), ({"a": ("passthrough", ["x"], 1)}, "length 3")],
+)  # fmt: skip
+def test_bad_encoders(encoders, match):
+    with pytest.raises(ValueError, match=match):
+        make_multimodal_pipeline(encoders, fusion=LogisticRegression())
