@@ -9,6 +9,8 @@ Importing skemotion is light: torch and the model libraries load when a model is
 first used.
 """
 
+from ._audio import AudioFeatures
+from ._audio_encoder import AudioEncoder
 from ._cache import EmbeddingCache
 from ._config import config_context, get_config, set_config
 from ._face import FaceEncoder
@@ -24,6 +26,8 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "EMOTION_SCORING",
     "AttentionFusionClassifier",
+    "AudioEncoder",
+    "AudioFeatures",
     "EarlyFusion",
     "EmbeddingCache",
     "FaceEncoder",

@@ -35,3 +35,38 @@ def tiny_text_model_dir():
     model_dir = root / "model"
     SentenceTransformer(modules=[word, pooling], device="cpu").save(str(model_dir))
     return str(model_dir)
+
+
+# Tiny speech models: the real convolutional front end (400-sample receptive field,
+# 320-sample stride, so frame arithmetic is as in wav2vec2-base) at 16 channels, and a
+# 2-layer, 16-dimensional transformer. "group" models normalise their first convolution
+# over time (wav2vec2-base style, no attention mask); "layer" ones take a mask.
+_TINY_AUDIO_KINDS = {
+    "wav2vec2-group": ("Wav2Vec2", {"feat_extract_norm": "group"}),
+    "wav2vec2-layer": ("Wav2Vec2", {"feat_extract_norm": "layer", "do_stable_layer_norm": True}),
+    "hubert-group": ("Hubert", {"feat_extract_norm": "group"}),
+    "wavlm-layer": ("WavLM", {"feat_extract_norm": "layer", "do_stable_layer_norm": True}),
+}
+
+
+@functools.cache
+def tiny_audio_model_dir(kind="wav2vec2-group"):
+    """A tiny randomly initialised speech model with its feature extractor, in a temp folder."""
+    import torch
+    import transformers
+
+    family, options = _TINY_AUDIO_KINDS[kind]
+    config = getattr(transformers, f"{family}Config")(
+        hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
+        conv_dim=(16,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2,
+        num_buckets=16, max_bucket_distance=64, **options,
+    )
+    root = Path(tempfile.mkdtemp(prefix=f"skemotion-tiny-{kind}-"))
+    torch.manual_seed(0)
+    getattr(transformers, f"{family}Model")(config).save_pretrained(root)
+    extractor = transformers.Wav2Vec2FeatureExtractor(
+        sampling_rate=16000, do_normalize=True,
+        return_attention_mask=options["feat_extract_norm"] == "layer",
+    )
+    extractor.save_pretrained(root)
+    return str(root)

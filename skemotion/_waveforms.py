@@ -1,0 +1,234 @@
+"""Read audio items (files, arrays, (array, rate) pairs, dicts) as mono float32 waveforms.
+
+Generic helpers for every encoder of speech. They define what an audio item is, the
+bytes that identify it in the embedding cache, and one way of turning every kind of
+item into a mono float32 waveform at the rate a model or recipe expects:
+
+- a path (str or path-like) to a file libsndfile reads: WAV, FLAC, OGG/Vorbis, OPUS,
+  MP3 (libsndfile >= 1.1), AIFF, ...; other containers (m4a, aac, webm) must be converted
+  first (e.g. with ffmpeg);
+- a 1-D array of samples, whose rate is the encoder's ``sampling_rate`` parameter;
+- an ``(array, rate)`` tuple, or a ``{"array": ..., "sampling_rate": ...}`` dict as the
+  Hugging Face ``datasets`` Audio feature yields.
+
+Float samples are used as they are (full scale is [-1, 1]); int16 and int32 PCM arrays
+are scaled to [-1, 1]. A 2-D array holds several channels, in either layout (channels,
+samples) as librosa returns or (samples, channels) as soundfile returns: the shorter
+axis is taken as the channels. Several channels (stereo, 5.1, ...) are mixed down to
+their mean, as ``librosa.to_mono`` does. Any rate is resampled with soxr (``soxr_hq``)
+through librosa. Samples that are NaN or infinite, and clips without samples, are
+refused with an error that says so.
+"""
+
+import os
+from numbers import Real
+
+import numpy as np
+
+from ._items import is_missing
+from ._optional import import_optional_dependency
+
+FLOAT_DTYPES = ("float16", "float32", "float64")
+PCM_SCALE = {"int16": 2.0**15, "int32": 2.0**31}
+# A clip with more channels than this is far more likely a mislaid 2-D array.
+MAX_CHANNELS = 8
+RESAMPLER = "soxr_hq"
+_ITEM_KINDS = (
+    "a file path, a 1-D float array of samples, an (array, sampling_rate) tuple or a "
+    "{'array': ..., 'sampling_rate': ...} dict"
+)
+
+
+def import_audio_library(name, caller):
+    """librosa or soundfile, or an ImportError that says how to install it."""
+    return import_optional_dependency(name, extra="audio", caller=caller)
+
+
+# --- what an audio item is ------------------------------------------------------------------
+
+
+def is_missing_audio(item):
+    """None, NaN, pandas NA, and empty or blank path strings mark a missing clip."""
+    return is_missing(item) or (isinstance(item, str) and not item.strip())
+
+
+def audio_item_error(item):
+    """Why `item` is not an audio item (a phrase to follow its name), or None if it is."""
+    if isinstance(item, (str, os.PathLike)):
+        return None
+    if isinstance(item, np.ndarray):
+        return _array_error(item)
+    if isinstance(item, tuple):
+        if len(item) != 2:
+            return f"is a tuple of {len(item)} values; pass (array, sampling_rate)."
+        return _array_error(item[0], in_what="the tuple's first value") or _rate_error(item[1])
+    if isinstance(item, dict):
+        if not {"array", "sampling_rate"} <= set(item):
+            return (
+                f"is a dict with keys {sorted(map(str, item))}; an audio dict needs 'array' "
+                "and 'sampling_rate' (the Hugging Face datasets Audio convention)."
+            )
+        return _array_error(item["array"], in_what="its 'array'") or _rate_error(
+            item["sampling_rate"]
+        )
+    return f"is a {type(item).__name__} ({item!r:.60}), not an audio clip. Pass {_ITEM_KINDS}."
+
+
+def _array_error(array, in_what="it"):
+    if not isinstance(array, np.ndarray):
+        return (
+            f"holds a {type(array).__name__} where a NumPy array of samples is expected "
+            f"({in_what}); convert it with np.asarray (tensor.numpy() for torch)."
+        )
+    if array.dtype.name not in FLOAT_DTYPES and array.dtype.name not in PCM_SCALE:
+        return (
+            f"is an array of dtype {array.dtype} ({in_what}), which is not audio. Pass float "
+            "samples in [-1, 1] (or int16/int32 PCM)."
+        )
+    if array.ndim == 2 and min(array.shape) > MAX_CHANNELS:
+        return (
+            f"is an array of shape {array.shape}, which is not a clip of at most "
+            f"{MAX_CHANNELS} channels. Pass one 1-D array per clip."
+        )
+    if array.ndim not in (1, 2):
+        return (
+            f"is an array of shape {array.shape}; a clip is a 1-D array of samples "
+            "(or 2-D: channels x samples)."
+        )
+    return None
+
+
+def _rate_error(rate):
+    if isinstance(rate, Real) and not isinstance(rate, bool) and rate > 0 and np.isfinite(rate):
+        return None
+    return f"has sampling rate {rate!r}; it must be a positive number of samples per second."
+
+
+def describe_audio_item(item, array_rate):
+    """A short description of an item for error messages: its path, or its size and rate."""
+    if isinstance(item, (str, os.PathLike)):
+        return f" ({os.fspath(item)!r})"
+    try:
+        array, rate = _array_and_rate(item, array_rate)
+        return f" ({array.dtype} array of shape {array.shape} at {float(rate):g} Hz)"
+    except Exception:  # a malformed item: its position alone names it
+        return ""
+
+
+def _array_and_rate(item, array_rate):
+    if isinstance(item, tuple):
+        return item
+    if isinstance(item, dict):
+        return item["array"], item["sampling_rate"]
+    return item, array_rate
+
+
+def audio_item_bytes(item, array_rate):
+    """The bytes that identify an audio item's content, for cache keys.
+
+    A file's bytes (not its path: a renamed copy is the same clip); an array's rate,
+    dtype, shape and samples, so that ``(x, 16000)`` and a bare ``x`` read at 16 kHz
+    share one key, while the same samples at another rate do not.
+    """
+    if isinstance(item, (str, os.PathLike)):
+        with open(item, "rb") as handle:
+            return b"file\0" + handle.read()
+    array, rate = _array_and_rate(item, array_rate)
+    array = np.ascontiguousarray(array)
+    head = f"{float(rate)!r}|{array.dtype.str}|{array.shape}".encode()
+    return b"array\0" + head + b"\0" + array.tobytes()
+
+
+def audio_duration(item, array_rate):
+    """A clip's duration in seconds, read cheaply (file header); 0.0 if it cannot be read.
+
+    Used only to batch similar lengths together: errors surface when the clip is read.
+    """
+    try:
+        if isinstance(item, (str, os.PathLike)):
+            soundfile = import_audio_library("soundfile", "audio")
+            return float(soundfile.info(os.fspath(item)).duration)
+        array, rate = _array_and_rate(item, array_rate)
+        return max(array.shape) / float(rate) if array.size else 0.0
+    except Exception:  # a broken item is reported, with its name, when it is decoded
+        return 0.0
+
+
+# --- reading and converting --------------------------------------------------------------
+
+
+def load_waveform(item, *, sampling_rate, array_rate, caller):
+    """Read an audio item as a mono float32 waveform at `sampling_rate`.
+
+    `array_rate` is the rate of bare arrays. Raises an exception that says what is wrong
+    with the item (missing or unreadable file, no samples, NaN or infinite samples);
+    callers add the item's name.
+    """
+    if isinstance(item, (str, os.PathLike)):
+        samples, rate = read_audio_file(item, caller=caller)
+    else:
+        array, rate = _array_and_rate(item, array_rate)
+        samples = _to_float(array)
+    return resample(to_mono(check_samples(samples)), rate, sampling_rate, caller=caller)
+
+
+def read_audio_file(path, *, caller):
+    """The samples (frames x channels, float32) and rate of an audio file."""
+    soundfile = import_audio_library("soundfile", caller)
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no such audio file: {path!r}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path!r} is a folder, not an audio file")
+    try:
+        samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    except soundfile.LibsndfileError as exc:
+        raise ValueError(
+            f"the file is not audio that libsndfile can read ({exc.error_string}): it may be "
+            "truncated, corrupt, or in a container it does not support (m4a, aac, webm); "
+            "convert it to WAV or FLAC, e.g. with ffmpeg"
+        ) from None
+    except (RuntimeError, TypeError, ValueError) as exc:  # soundfile's other decode errors
+        raise ValueError(f"the audio file is truncated or corrupt ({exc})") from exc
+    return samples, rate
+
+
+def _to_float(array):
+    if array.dtype.name in PCM_SCALE:
+        return array.astype(np.float32) / np.float32(PCM_SCALE[array.dtype.name])
+    return np.asarray(array, dtype=np.float32)
+
+
+def to_mono(samples):
+    """Mix channels down to their mean; the shorter axis of a 2-D array is the channels."""
+    if samples.ndim == 1:
+        return samples
+    if samples.shape[0] > samples.shape[1]:
+        samples = samples.T  # (samples, channels) as soundfile returns it
+    return samples.mean(axis=0, dtype=np.float32) if samples.shape[0] > 1 else samples[0]
+
+
+def check_samples(samples):
+    """Refuse clips without samples and samples that are NaN or infinite (any channel)."""
+    if samples.size == 0:
+        raise ValueError("the clip holds no samples (zero length)")
+    bad = ~np.isfinite(samples)
+    if bad.any():
+        first = np.unravel_index(np.argmax(bad), bad.shape)
+        where = f"sample {first[0]}" if bad.ndim == 1 else f"position {tuple(map(int, first))}"
+        raise ValueError(
+            f"the waveform holds {int(bad.sum())} NaN or infinite sample(s) (the first at "
+            f"{where} of {samples.shape if bad.ndim > 1 else samples.size}); repair them "
+            "(e.g. np.nan_to_num) or drop the clip"
+        )
+    return samples
+
+
+def resample(samples, rate, target, *, caller):
+    """`samples` at `rate` resampled to `target` (soxr); float32, C-contiguous."""
+    if float(rate) != float(target):
+        librosa = import_audio_library("librosa", caller)
+        samples = librosa.resample(
+            samples, orig_sr=float(rate), target_sr=float(target), res_type=RESAMPLER
+        )
+    return np.ascontiguousarray(samples, dtype=np.float32)

@@ -1,0 +1,496 @@
+"""AudioFeatures: acoustic summary statistics of clips given as files, arrays, pairs, dicts."""
+
+import pickle
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import estimator_checks
+from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skemotion import EmbeddingCache
+from skemotion._audio import FEATURE_GROUPS, STATISTICS, AudioFeatures
+
+sf = pytest.importorskip("soundfile")
+pytest.importorskip("librosa")
+
+RATE = 16000
+RAVDESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ravdess_speech"
+
+
+def tone(freq=220.0, seconds=0.5, rate=RATE, amplitude=0.5):
+    t = np.arange(int(seconds * rate)) / rate
+    return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def voice(seconds=0.5, rate=RATE, seed=0):
+    """A 150 Hz buzz with harmonics and a little noise: a spectrum with no empty band."""
+    t = np.arange(int(seconds * rate)) / rate
+    harmonics = sum(np.sin(2 * np.pi * 150 * k * t) / k for k in range(1, 20))
+    noise = np.random.default_rng(seed).normal(0, 0.02, t.size)
+    return (0.3 * harmonics + noise).astype(np.float32)
+
+
+def semitones_to_hz(semitones):
+    return 27.5 * 2 ** (np.asarray(semitones) / 12)
+
+
+@pytest.fixture
+def features():
+    return AudioFeatures(cache=False)
+
+
+@pytest.fixture
+def wav(tmp_path):
+    """A 0.5 s 220 Hz tone as a float WAV file, and its samples."""
+    path = tmp_path / "tone.wav"
+    sf.write(path, tone(), RATE, subtype="FLOAT")
+    return str(path)
+
+
+def column(X, names, name):
+    return X[:, list(names).index(name)]
+
+
+# --- output ---------------------------------------------------------------------------------
+
+
+def test_default_output_shape_names_and_dtype(features):
+    X = features.fit_transform([tone(220), tone(330), tone(440)])
+    names = features.get_feature_names_out()
+    rows = 20 + 20 + 7 + 8  # mfcc, deltas, contrast, and one row for each other group
+    assert X.shape == (3, rows * 4) == (3, len(names))
+    assert X.dtype == np.float32 and np.isfinite(X).all()
+    assert {"mfcc03_mean", "mfcc03_delta_p90", "contrast6_std", "pitch_std", "rms_p10"} <= set(
+        names
+    )
+    assert not any(name.startswith("chroma") for name in names)
+
+
+def test_pitch_and_voicing_of_tones_and_noise(features):
+    noise = np.random.default_rng(0).normal(0, 0.3, RATE // 2).astype(np.float32)
+    enc = features.set_params(features=("pitch", "voicing"), stats=("mean", "std"))
+    X = enc.fit_transform([tone(150), tone(220), tone(440), noise])
+    names = enc.get_feature_names_out()
+    np.testing.assert_allclose(semitones_to_hz(column(X, names, "pitch_mean")[:3]),
+                               [150, 220, 440], rtol=0.01)  # YIN: ~0.5 % high
+    assert (column(X, names, "pitch_std")[:3] < 0.1).all()
+    voicing = column(X, names, "voicing_mean")
+    assert (voicing[:3] > 0.9).all() and voicing[3] < 0.5
+
+
+def test_a_clip_without_voiced_frames_has_zero_pitch(features):
+    noise = np.random.default_rng(1).normal(0, 0.3, RATE // 2).astype(np.float32)
+    X = features.set_params(features=("pitch",), stats=STATISTICS).fit_transform([noise])
+    np.testing.assert_array_equal(X, 0.0)
+
+
+@pytest.mark.parametrize("stats", [("mean",), ("max", "min"), STATISTICS])
+def test_statistics_are_selectable_and_named(features, stats):
+    enc = features.set_params(features=("rms",), stats=stats)
+    X = enc.fit_transform([tone(), tone(amplitude=0.1)])
+    assert list(enc.get_feature_names_out()) == [f"rms_{s}" for s in stats]
+    if stats == ("max", "min"):
+        assert (X[:, 0] >= X[:, 1]).all()
+    np.testing.assert_allclose(X[0, 0] - X[1, 0], 20 * np.log10(5), atol=0.05)  # 14 dB
+
+
+def test_every_group_alone_matches_its_slice_of_all_groups(features):
+    clips = [tone(220), tone(300, seconds=0.7)]
+    whole = features.set_params(features=FEATURE_GROUPS).fit_transform(clips)
+    names = list(features.get_feature_names_out())
+    for group in ("chroma", "pitch", "zcr"):
+        alone = clone(features).set_params(features=(group,))
+        part = alone.fit_transform(clips)
+        columns = [names.index(name) for name in alone.get_feature_names_out()]
+        np.testing.assert_allclose(part, whole[:, columns], rtol=1e-6)
+
+
+def test_feature_names_and_pandas_output(features):
+    features.set_params(features=("rms", "zcr"), stats=("mean",)).set_output(transform="pandas")
+    frame = features.fit_transform(pd.Series([tone(), tone(330)], index=["a", "b"]))
+    assert list(frame.columns) == ["rms_mean", "zcr_mean"]
+    assert list(frame.index) == ["a", "b"]
+
+
+def test_sampling_rate_changes_the_analysis_and_names(features):
+    X = features.set_params(sampling_rate=8000).fit_transform([tone(rate=8000)])
+    # At 8 kHz only 5 octave bands from 200 Hz fit under Nyquist: 6 contrast rows.
+    assert sum(n.startswith("contrast") for n in features.get_feature_names_out()) == 6 * 4
+    assert np.isfinite(X).all()
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"features": ("mfcc", "loudness")}, "'features' parameter.*'loudness'"),
+        ({"features": ()}, "'features' parameter"),
+        ({"features": ("rms", "rms")}, "'features' parameter"),
+        ({"stats": ("mean", "mode")}, "'stats' parameter.*'mode'"),
+    ],
+)
+def test_bad_feature_or_statistic_names_are_named_at_fit(features, params, match):
+    with pytest.raises(ValueError, match=match):
+        features.set_params(**params).fit([tone()])
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"sampling_rate": 100}, "sampling_rate"),
+        ({"feature_set": "compare"}, "feature_set"),
+        ({"n_mfcc": 0}, "n_mfcc"),
+        ({"features": "mfcc"}, "features"),
+        ({"on_error": "ignore"}, "on_error"),
+    ],
+)
+def test_bad_parameters_are_named_at_fit(features, params, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        features.set_params(**params).fit([tone()])
+
+
+# --- items -----------------------------------------------------------------------------------
+
+
+def test_every_kind_of_item_gives_the_same_features(features, wav):
+    samples, _ = sf.read(wav, dtype="float32")
+    items = [
+        wav,
+        Path(wav),
+        samples,
+        (samples, RATE),
+        {"array": samples, "sampling_rate": RATE, "path": "ignored.wav"},
+        samples.astype(np.float64),
+    ]
+    X = features.fit_transform(items)
+    np.testing.assert_allclose(X, np.broadcast_to(X[0], X.shape), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("fmt, subtype", [("flac", "PCM_16"), ("ogg", "VORBIS"),
+                                          ("mp3", "MPEG_LAYER_III")])
+def test_compressed_files_are_read(features, tmp_path, fmt, subtype):
+    if fmt.upper() not in sf.available_formats():
+        pytest.skip(f"this libsndfile ({sf.__libsndfile_version__}) does not read {fmt}")
+    path = tmp_path / f"tone.{fmt}"
+    sf.write(path, tone(330), RATE, subtype=subtype)
+    enc = features.set_params(features=("pitch",), stats=("median",))
+    pitch = enc.fit_transform([str(path)])[0, 0]
+    np.testing.assert_allclose(semitones_to_hz(pitch), 330, rtol=0.01)
+
+
+@pytest.mark.parametrize("rate", [8000, 22050, 48000])
+def test_any_rate_is_resampled(features, tmp_path, rate):
+    path = tmp_path / f"tone{rate}.wav"
+    sf.write(path, tone(440, rate=rate), rate, subtype="FLOAT")
+    enc = features.set_params(features=("pitch", "rms", "centroid"), stats=("median",))
+    X = enc.fit_transform([str(path), (tone(440, rate=rate), rate), tone(440)])
+    np.testing.assert_allclose(semitones_to_hz(X[:, 0]), 440, rtol=0.005)
+    np.testing.assert_allclose(X[:, 1:], np.broadcast_to(X[2, 1:], (3, 2)), rtol=0.02, atol=0.2)
+
+
+@pytest.mark.parametrize("channels", [2, 6])
+def test_stereo_and_surround_are_mixed_down(features, tmp_path, channels):
+    mono = voice()
+    gains = np.linspace(0.5, 1.5, channels).astype(np.float32)  # mean gain 1
+    multi = mono[:, None] * gains[None, :]
+    path = tmp_path / f"tone{channels}.wav"
+    sf.write(path, multi, RATE, subtype="FLOAT")
+    X = features.fit_transform([mono, str(path), multi, np.ascontiguousarray(multi.T)])
+    np.testing.assert_allclose(X, np.broadcast_to(X[0], X.shape), rtol=1e-4, atol=1e-4)
+
+
+def test_pcm_integer_arrays_are_scaled(features):
+    pcm = np.round(tone() * 32767).astype(np.int16)
+    X = features.fit_transform([pcm, pcm.astype(np.float32) / 32768, pcm.astype(np.int32) << 16])
+    np.testing.assert_allclose(X, np.broadcast_to(X[0], X.shape), rtol=1e-5, atol=1e-5)
+
+
+def test_bare_arrays_are_read_at_the_sampling_rate_parameter(features):
+    enc = features.set_params(features=("pitch",), stats=("median",), sampling_rate=8000)
+    pitch = enc.fit_transform([tone(220, rate=16000)])[0, 0]
+    # 16 kHz samples read as 8 kHz: an octave lower.
+    np.testing.assert_allclose(semitones_to_hz(pitch), 110, rtol=0.01)
+
+
+def test_a_clip_shorter_than_one_window_is_zero_padded(features):
+    X = features.fit_transform([tone(seconds=0.005), tone(seconds=0.0001)])  # 80 and 1 samples
+    assert np.isfinite(X).all()
+
+
+# --- bad items ---------------------------------------------------------------------------------
+
+
+def _bad_files(tmp_path):
+    text = tmp_path / "notes.wav"
+    text.write_text("this is a text file, not audio\n" * 20)
+    flac = tmp_path / "cut.flac"
+    sf.write(flac, tone(seconds=2.0), RATE)
+    flac.write_bytes(flac.read_bytes()[:2000])
+    return {"missing": str(tmp_path / "gone.wav"), "text": str(text), "truncated": str(flac)}
+
+
+@pytest.mark.parametrize(
+    "kind, match",
+    [
+        ("missing", r"audio item 1 \('.*gone.wav'\): .*(no such audio file|No such file)"),
+        ("text", r"audio item 1 \('.*notes.wav'\): the file is not audio.*Format not recognised"),
+        ("truncated", r"audio item 1 \('.*cut.flac'\): the file is not audio .*truncated"),
+    ],
+)
+@pytest.mark.parametrize("cache", [False, "tmp"])
+def test_unreadable_files_raise_naming_the_item(features, tmp_path, kind, match, cache):
+    bad = _bad_files(tmp_path)[kind]
+    features.set_params(cache=tmp_path / "cache" if cache else False)
+    with pytest.raises(ValueError, match=match):
+        features.fit_transform([tone(), bad])
+
+
+@pytest.mark.parametrize(
+    "clip, match",
+    [
+        (np.zeros(0, np.float32), "holds no samples"),
+        (np.r_[tone(), np.nan].astype(np.float32), r"1 NaN or infinite sample\(s\).*8000"),
+        (np.r_[np.inf, tone()].astype(np.float32), r"NaN or infinite.*first at sample 0"),
+    ],
+)
+def test_empty_and_non_finite_clips_raise_naming_the_item(features, clip, match):
+    with pytest.raises(ValueError, match=r"AudioFeatures: audio item 1 \(float32 array.*" + match):
+        features.fit_transform([tone(), clip])
+
+
+def test_skip_fills_bad_clips_and_warns_naming_them(features, tmp_path):
+    bad = _bad_files(tmp_path)
+    items = [tone(), bad["text"], np.zeros(0, np.float32), tone(330)]
+    enc = features.set_params(on_error="skip", missing="nan")
+    with pytest.warns(UserWarning, match=r"could not encode 2 item.*notes.wav.*item 2"):
+        X = enc.fit_transform(items)
+    assert np.isnan(X[[1, 2]]).all() and np.isfinite(X[[0, 3]]).all()
+
+
+@pytest.mark.parametrize(
+    "item, match",
+    [
+        (5, "is a int .*not an audio clip"),
+        (np.zeros((2, 3, 4), np.float32), r"shape \(2, 3, 4\)"),
+        (np.zeros((20, 30), np.float32), "at most 8 channels"),
+        (np.array(["a", "b"]), "dtype <U1"),
+        ((tone(),), r"tuple of 1 values.*\(array, sampling_rate\)"),
+        ((tone(), 0), "sampling rate 0"),
+        ((tone(), "16k"), "sampling rate '16k'"),
+        ({"array": tone()}, r"keys \['array'\].*'sampling_rate'"),
+        (([0.1, 0.2], 16000), "holds a list .*np.asarray"),
+    ],
+)
+def test_items_of_the_wrong_kind_raise_a_type_error_at_fit(features, item, match):
+    with pytest.raises(TypeError, match=r"AudioFeatures: audio item 1 .*" + match):
+        features.fit([tone(), item])
+
+
+@pytest.mark.parametrize("missing_value", [None, np.nan, "", "  "])
+def test_missing_clips_follow_the_missing_policy(features, missing_value):
+    with pytest.raises(ValueError, match="audio item 1 is missing"):
+        features.fit([tone(), missing_value])
+    X = features.set_params(missing="nan").fit_transform([tone(), missing_value])
+    assert np.isnan(X[1]).all() and np.isfinite(X[0]).all()
+
+
+# --- parallelism, cache, pickling ---------------------------------------------------------------
+
+
+def test_n_jobs_analyses_through_joblib_as_threads_do(features):
+    joblib = pytest.importorskip("joblib")
+    clips = [tone(f) for f in (150, 220, 330, 440)]
+    threads = features.fit_transform(clips)
+    # joblib's threading backend runs the n_jobs code path without starting processes
+    # (seconds each, with librosa's import); the benchmark runs real processes.
+    with joblib.parallel_config(backend="threading"):
+        parallel = clone(features).set_params(n_jobs=2).fit_transform(clips)
+    np.testing.assert_array_equal(parallel, threads)
+
+
+def _count_encoded(monkeypatch):
+    calls = []
+    original = AudioFeatures._encode_batch
+
+    def counting(self, model, items):
+        calls.append(len(items))
+        return original(self, model, items)
+
+    monkeypatch.setattr(AudioFeatures, "_encode_batch", counting)
+    return calls
+
+
+def test_grid_search_analyses_each_clip_once(tmp_path, monkeypatch):
+    calls = _count_encoded(monkeypatch)
+    clips = [tone(100 + 20 * i, seconds=0.2) for i in range(20)]
+    y = [i % 2 for i in range(20)]
+    cache = EmbeddingCache(tmp_path)
+    pipe = make_pipeline(
+        AudioFeatures(features=("pitch", "rms"), cache=cache), StandardScaler(),
+        LogisticRegression(),
+    )
+    search = GridSearchCV(
+        pipe, {"logisticregression__C": [0.1, 10.0]},
+        cv=StratifiedKFold(3, shuffle=True, random_state=0),
+    )
+    search.fit(clips, y)
+    assert sum(calls) == 20 and cache.stats()["rows"] == 20
+    calls.clear()
+    clone(search).fit(clips, y)
+    assert not calls
+
+
+def test_fingerprint_follows_the_recipe(features, tmp_path):
+    base = features._fingerprint()
+    assert clone(features)._fingerprint() == base
+    for params in ({"stats": ("mean",)}, {"features": ("mfcc",)}, {"n_mfcc": 13},
+                   {"sampling_rate": 22050}):
+        assert clone(features).set_params(**params)._fingerprint() != base
+    # Parallelism and batching do not change the features.
+    assert clone(features).set_params(n_jobs=2, batch_size=4)._fingerprint() == base
+
+
+def test_file_and_array_of_the_same_clip_are_cached_apart_but_equal(features, wav, tmp_path):
+    cache = EmbeddingCache(tmp_path)
+    samples, _ = sf.read(wav, dtype="float32")
+    X = features.set_params(cache=cache).fit_transform([wav, samples, (samples, RATE)])
+    assert cache.count() == 2  # the file, and the array (bare or paired: one key)
+    np.testing.assert_allclose(X[0], X[1], rtol=1e-6)
+
+
+def test_pickle_is_small_and_gives_the_same_features(features):
+    X = features.fit_transform([tone()])
+    payload = pickle.dumps(features)
+    assert len(payload) < 2_000
+    np.testing.assert_array_equal(pickle.loads(payload).transform([tone()]), X)
+
+
+def test_no_torch_is_needed(features, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails
+    assert features.fit_transform([tone()]).shape[0] == 1
+
+
+# --- eGeMAPS ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("on_error", ["raise", "skip"])
+def test_egemaps_without_opensmile_says_how_to_install_and_the_licence(monkeypatch, on_error):
+    monkeypatch.setitem(sys.modules, "opensmile", None)
+    enc = AudioFeatures("egemaps", cache=False, on_error=on_error).fit([tone()])
+    # Raised as it is, not blamed on (or skipped as) a clip.
+    with pytest.raises(ImportError, match="pip install opensmile.*research and educational"):
+        enc.transform([tone()])
+
+
+def test_egemaps_equals_opensmile_itself():
+    opensmile = pytest.importorskip("opensmile")
+    enc = AudioFeatures("egemaps", cache=False)
+    clips = [tone(220), tone(300, seconds=0.8)]
+    X = enc.fit_transform(clips)
+    smile = opensmile.Smile(opensmile.FeatureSet.eGeMAPSv02, opensmile.FeatureLevel.Functionals)
+    expected = np.vstack([smile.process_signal(c, RATE).to_numpy() for c in clips])
+    assert X.shape == (2, 88)
+    assert list(enc.get_feature_names_out()) == list(smile.feature_names)
+    np.testing.assert_allclose(X, expected, rtol=1e-5)
+
+
+# --- real speech --------------------------------------------------------------------------------
+
+
+needs_ravdess = pytest.mark.skipif(
+    not (RAVDESS / "labels.csv").exists(),
+    reason=f"RAVDESS speech clips not found at {RAVDESS} (see ../shared/data/README.md)",
+)
+
+
+@needs_ravdess
+def test_ravdess_clips_give_finite_features_and_sensible_pitch():
+    labels = pd.read_csv(RAVDESS / "labels.csv", dtype=str)
+    neutral = labels[(labels.emotion == "neutral") & labels.actor.isin(["01", "02"])]
+    paths = [str(RAVDESS / p) for p in neutral.path]
+    enc = AudioFeatures(stats=("mean", "std", "median"), cache=False)
+    X = enc.fit_transform(paths)
+    assert X.shape == (len(paths), 165) and np.isfinite(X).all()
+    hz = semitones_to_hz(column(X, enc.get_feature_names_out(), "pitch_median"))
+    male, female = hz[neutral.actor.to_numpy() == "01"], hz[neutral.actor.to_numpy() == "02"]
+    assert 70 < male.mean() < 180 < female.mean() < 300
+
+
+# --- scikit-learn's estimator checks, on waveforms ----------------------------------------------
+
+
+_original_enforce = estimator_checks._enforce_estimator_tags_X
+
+
+def as_clip_files(X):
+    """One clip file per numeric row, named by the row's digits, in the current folder.
+
+    The names are strings of digits (as test_common renders rows for texts), so that
+    checks which derive a target with ``X[:, 0].astype(int)`` still can; the encoder
+    reads them as relative paths of WAV files (libsndfile goes by the header, not the
+    name). A file's clip is a function of its name, so equal names hold equal clips.
+    """
+    X = np.asarray(X, dtype=float)
+    X = X[:, None] if X.ndim == 1 else X
+    names = ["".join(str(round(abs(v) * 100)) for v in row)[:15] for row in X]
+    for name in set(names):
+        if not Path(name).exists():
+            sf.write(name, clip_of_digits(name), RATE, format="WAV", subtype="FLOAT")
+    return np.asarray(names, dtype=object)[:, None]
+
+
+def clip_of_digits(digits, seconds=0.1):
+    """A sum of tones whose pitches the digits set: deterministic and distinct per name."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    freqs = [100 + 37 * int(digits[i : i + 3]) % 700 for i in range(0, len(digits), 3)]
+    return (0.2 * np.sin(2 * np.pi * np.asarray(freqs)[:, None] * t).sum(0)).astype(np.float32)
+
+
+def enforce_clip_files(estimator, X, X_test=None, kernel=None):
+    if not isinstance(estimator, AudioFeatures):
+        args = (X, X_test) if kernel is None else (X, X_test, kernel)
+        return _original_enforce(estimator, *args)
+    return as_clip_files(X) if X_test is None else (as_clip_files(X), as_clip_files(X_test))
+
+
+_NUMBERS = (
+    "feeds numbers that bypass scikit-learn's input hook; AudioFeatures rejects a number "
+    "as an audio item with a TypeError naming it (tested above)"
+)
+_SPARSE = "waveforms cannot be held in a scipy sparse matrix"
+AUDIO_XFAILS = {
+    "check_estimators_dtypes": _NUMBERS,
+    "check_complex_data": _NUMBERS + "; complex numbers are not audio",
+    "check_estimators_nan_inf": _NUMBERS + "; NaN samples are tested above",
+    "check_fit1d": "1-D input is a list of clips, which AudioFeatures accepts; " + _NUMBERS,
+    "check_estimator_sparse_tag": _SPARSE,
+    "check_estimator_sparse_array": _SPARSE,
+    "check_estimator_sparse_matrix": _SPARSE,
+    "check_fit2d_predict1d": "1-D input is a list of clips, which AudioFeatures accepts",
+    "check_positive_only_tag_during_fit": "subtracts the mean from the input: not audio",
+    "check_n_features_in_after_fitting": (
+        "slices a second column out of the input; AudioFeatures reads exactly one column"
+    ),
+}
+
+
+@pytest.fixture
+def _clip_files_for_audio_features(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # the clip files are written, and read, here
+    monkeypatch.setattr(estimator_checks, "_enforce_estimator_tags_X", enforce_clip_files)
+
+
+@parametrize_with_checks(
+    [AudioFeatures(features=("mfcc", "pitch", "rms"), cache=False)],
+    expected_failed_checks=lambda estimator: AUDIO_XFAILS,
+)
+def test_sklearn_compatible_estimator(estimator, check, _clip_files_for_audio_features):
+    check(estimator)
