@@ -12,12 +12,8 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import BaseFrozenEncoder
 from ._optional import import_optional_dependency
 from ._waveforms import (
-    audio_duration,
-    audio_item_bytes,
-    audio_item_error,
-    describe_audio_item,
+    AudioItemsMixin,
     import_audio_library,
-    is_missing_audio,
     load_waveform,
 )
 
@@ -57,7 +53,7 @@ _CONTRAST_FMIN, _CONTRAST_BANDS = 200.0, 6
 _SEMITONE_REFERENCE_HZ = 27.5  # pitch in semitones above A0, as eGeMAPS
 
 
-class AudioFeatures(BaseFrozenEncoder):
+class AudioFeatures(AudioItemsMixin, BaseFrozenEncoder):
     """Summary statistics of acoustic features of speech clips (librosa or eGeMAPS).
 
     Each clip is read, mixed down to mono and resampled to `sampling_rate`; frame-level
@@ -241,27 +237,7 @@ class AudioFeatures(BaseFrozenEncoder):
         check_is_fitted(self)
         return np.asarray(self._recipe().names(), dtype=object)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True  # file paths
-        return tags
-
-    # --- items -------------------------------------------------------------------------
-
-    def _is_missing_item(self, item):
-        return is_missing_audio(item)
-
-    def _item_error(self, item):
-        return audio_item_error(item)
-
-    def _item_bytes(self, item):
-        return audio_item_bytes(item, self.sampling_rate)
-
-    def _item_label(self, item):
-        return describe_audio_item(item, self.sampling_rate)
-
-    def _length_hint(self, item):
-        return audio_duration(item, self.sampling_rate)
+    # --- items (the shared hooks are in AudioItemsMixin) -----------------------------------
 
     def _decode(self, item):
         waveform = load_waveform(

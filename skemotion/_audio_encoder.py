@@ -7,22 +7,17 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseFrozenEncoder
-from ._hashing import model_dir_sha256
+from ._hub import hub_snapshot, quiet_transformers, weights_identity
 from ._optional import import_optional_dependency
-from ._text import _quiet_transformers
 from ._waveforms import (
-    audio_duration,
-    audio_item_bytes,
-    audio_item_error,
-    describe_audio_item,
-    is_missing_audio,
+    AudioItemsMixin,
     load_waveform,
 )
 
 DEFAULT_AUDIO_MODEL = "microsoft/wavlm-base-plus"
 
 
-class AudioEncoder(BaseFrozenEncoder):
+class AudioEncoder(AudioItemsMixin, BaseFrozenEncoder):
     """Embed speech clips with a frozen pretrained speech model (wav2vec2, HuBERT, WavLM).
 
     Each clip is read, mixed down to mono, resampled to the model's rate (16 kHz for
@@ -186,27 +181,7 @@ class AudioEncoder(BaseFrozenEncoder):
             )
         return super().fit(X, y)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True  # file paths
-        return tags
-
-    # --- items -------------------------------------------------------------------------
-
-    def _is_missing_item(self, item):
-        return is_missing_audio(item)
-
-    def _item_error(self, item):
-        return audio_item_error(item)
-
-    def _item_bytes(self, item):
-        return audio_item_bytes(item, self.sampling_rate)
-
-    def _item_label(self, item):
-        return describe_audio_item(item, self.sampling_rate)
-
-    def _length_hint(self, item):
-        return audio_duration(item, self.sampling_rate)
+    # --- items (the shared hooks are in AudioItemsMixin) -----------------------------------
 
     def _decode(self, item):
         model = self._model
@@ -223,25 +198,17 @@ class AudioEncoder(BaseFrozenEncoder):
         local = Path(self.model).expanduser()
         if local.is_dir():
             return local.resolve()
-        return _hub_snapshot(self.model) or self.model
+        return hub_snapshot([self.model]) or self.model
 
     def _model_identity(self):
-        source = self._model_source()
-        if not isinstance(source, Path):
-            # Not on disk yet: loading downloads it into the hub cache, whose files we
-            # can then hash, so that cached embeddings always follow the real weights.
-            self._model  # noqa: B018
-            source = self._model_source()
-        if isinstance(source, Path):
-            return {"sha256": model_dir_sha256(source)}
-        return {"name": self.model}
+        return weights_identity(self)
 
     def _load_model(self, source, device, dtype):
         transformers = import_optional_dependency(
             "transformers", extra="audio", caller="AudioEncoder"
         )
         try:
-            with _quiet_transformers(enabled=not self.verbose):
+            with quiet_transformers(enabled=not self.verbose):
                 network = transformers.AutoModel.from_pretrained(str(source), dtype=dtype)
                 extractor = transformers.AutoFeatureExtractor.from_pretrained(str(source))
         except OSError as exc:
@@ -369,15 +336,3 @@ class _SpeechModel:
             valid = torch.arange(states.shape[1], device=states.device)[None, :] < frames[:, None]
             sums = (states * valid[:, :, None]).sum(1)
         return sums.double().cpu().numpy(), frames.cpu().numpy()
-
-
-def _hub_snapshot(name):
-    """The local hub-cache folder of a model, if it has been downloaded."""
-    try:
-        from huggingface_hub import snapshot_download
-    except ImportError:
-        return None
-    try:
-        return Path(snapshot_download(name, local_files_only=True))
-    except Exception:  # not in the local cache (or not a valid repo id)
-        return None

@@ -1,13 +1,12 @@
 """TextEncoder: sentence embeddings from a frozen sentence-transformers model."""
 
 import importlib.util
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from ._base import BaseFrozenEncoder
-from ._hashing import model_dir_sha256
+from ._hub import hub_snapshot, quiet_transformers, weights_identity
 from ._optional import import_optional_dependency
 
 DEFAULT_TEXT_MODEL = "all-MiniLM-L6-v2"
@@ -144,24 +143,20 @@ class TextEncoder(BaseFrozenEncoder):
         if self.model in _MINILM_NAMES and importlib.util.find_spec(_OFFLINE_MINILM[0]):
             origin = importlib.util.find_spec(_OFFLINE_MINILM[0]).origin
             return Path(origin).parent / _OFFLINE_MINILM[1]
-        return _hub_snapshot(self.model) or self.model
+        # sentence-transformers reads a bare name as one of its own models.
+        names = [self.model]
+        if "/" not in self.model:
+            names.append(f"sentence-transformers/{self.model}")
+        return hub_snapshot(names) or self.model
 
     def _model_identity(self):
-        source = self._model_source()
-        if not isinstance(source, Path):
-            # Not on disk yet: loading downloads it into the hub cache, whose files we
-            # can then hash, so that cached embeddings always follow the real weights.
-            self._model  # noqa: B018
-            source = self._model_source()
-        if isinstance(source, Path):
-            return {"sha256": model_dir_sha256(source)}
-        return {"name": self.model}
+        return weights_identity(self)
 
     def _load_model(self, source, device, dtype):
         st = import_optional_dependency(
             "sentence_transformers", extra="text", caller="TextEncoder"
         )
-        with _quiet_transformers(enabled=not self.verbose):
+        with quiet_transformers(enabled=not self.verbose):
             model = st.SentenceTransformer(str(source), device=str(device))
         return model.to(dtype).eval()
 
@@ -185,36 +180,3 @@ class TextEncoder(BaseFrozenEncoder):
                 show_progress_bar=False,
             )
         return np.asarray(embeddings, dtype=np.float32)
-
-
-@contextmanager
-def _quiet_transformers(enabled):
-    """Hide transformers' weight-loading progress bar unless the user asked for output."""
-    try:
-        from transformers.utils import logging
-    except ImportError:
-        yield
-        return
-    was_enabled = logging.is_progress_bar_enabled()
-    if enabled:
-        logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if enabled and was_enabled:
-            logging.enable_progress_bar()
-
-
-def _hub_snapshot(name):
-    """The local hub-cache folder of a sentence-transformers model, if downloaded."""
-    try:
-        from huggingface_hub import snapshot_download
-    except ImportError:
-        return None
-    repo_ids = [name] if "/" in name else [name, f"sentence-transformers/{name}"]
-    for repo_id in repo_ids:
-        try:
-            return Path(snapshot_download(repo_id, local_files_only=True))
-        except Exception:  # not in the local cache (or not a valid repo id)
-            continue
-    return None

@@ -232,3 +232,31 @@ def resample(samples, rate, target, *, caller):
             samples, orig_sr=float(rate), target_sr=float(target), res_type=RESAMPLER
         )
     return np.ascontiguousarray(samples, dtype=np.float32)
+
+
+class AudioItemsMixin:
+    """The item hooks that every audio encoder shares (paths, arrays, (array, rate), dicts).
+
+    Put it before ``BaseFrozenEncoder`` among the bases; the encoder has a
+    ``sampling_rate`` parameter, the rate of bare arrays and the resampling target.
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True  # file paths
+        return tags
+
+    def _is_missing_item(self, item):
+        return is_missing_audio(item)
+
+    def _item_error(self, item):
+        return audio_item_error(item)
+
+    def _item_bytes(self, item):
+        return audio_item_bytes(item, self.sampling_rate)
+
+    def _item_label(self, item):
+        return describe_audio_item(item, self.sampling_rate)
+
+    def _length_hint(self, item):
+        return audio_duration(item, self.sampling_rate)
