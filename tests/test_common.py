@@ -5,6 +5,12 @@ matrices. As skrub does for its string encoders, we route the checks' data throu
 a text rendering of each numeric row (one row -> one text), so the checks exercise
 the real estimator on real texts. Checks that build their numeric input without
 that hook are listed as expected failures, each with its reason.
+
+The other estimators run the same checks beside their own fixtures, each with its
+rendering of numeric rows into items and its reasons: ImageEncoder in test_image.py,
+FaceEncoder in test_face.py, AudioFeatures in test_audio.py, AudioEncoder in
+test_audio_encoder.py, the fusion estimators in test_fusion.py and
+test_fusion_attention.py.
 """
 
 import numpy as np
