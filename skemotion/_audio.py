@@ -5,7 +5,6 @@ import threading
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -201,25 +200,9 @@ class AudioFeatures(AudioItemsMixin, BaseFrozenEncoder):
         self.on_error = on_error
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Check the parameters and the clips; nothing is learned.
-
-        Parameters
-        ----------
-        X : list, 1-D array, pandas Series or one-column DataFrame
-            The clips, one per sample.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : object
-            The encoder.
-        """
+    def _check_params(self):
         _check_names(self.features, FEATURE_GROUPS, "features")
         _check_names(self.stats, STATISTICS, "stats")
-        return super().fit(X, y)
 
     def get_feature_names_out(self, input_features=None):
         """Output feature names, ``<feature>_<statistic>``: ``mfcc03_mean``, ``pitch_std``.

@@ -157,21 +157,7 @@ class AudioEncoder(AudioItemsMixin, BaseFrozenEncoder):
         self.on_error = on_error
         self.verbose = verbose
 
-    def fit(self, X, y=None):
-        """Check the parameters and the clips; the pretrained model is not trained.
-
-        Parameters
-        ----------
-        X : list, 1-D array, pandas Series or one-column DataFrame
-            The clips, one per sample.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : object
-            The encoder.
-        """
+    def _check_params(self):
         if isinstance(self.layer, list) and (
             not self.layer or not all(isinstance(i, Integral) for i in self.layer)
         ):
@@ -179,7 +165,6 @@ class AudioEncoder(AudioItemsMixin, BaseFrozenEncoder):
                 "The 'layer' parameter of AudioEncoder must be an int, 'mean' or a non-empty "
                 f"list of ints. Got {self.layer!r} instead."
             )
-        return super().fit(X, y)
 
     # --- items (the shared hooks are in AudioItemsMixin) -----------------------------------
 

@@ -142,6 +142,9 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
         """
         return item
 
+    def _check_params(self):
+        """Checks of parameters that `_parameter_constraints` cannot express (in fit)."""
+
     def _is_missing_item(self, item):
         return is_missing(item)
 
@@ -168,6 +171,7 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
             The encoder.
         """
         check_device_string(self.device, type(self).__name__)
+        self._check_params()
         items, index, column = as_items(X, caller=type(self).__name__)
         if not len(items):
             raise ValueError(
