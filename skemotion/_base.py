@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._cache import EmbeddingCache, resolve_cache
 from ._config import get_config
 from ._device import PRECISIONS, check_device_string, resolve_device, resolve_dtype
+from ._hashing import file_digest
 from ._items import as_items, describe_position, is_missing
 from ._optional import import_optional_dependency
 
@@ -99,6 +100,9 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
     # Encoders whose items need I/O or conversion (files, images, audio) decode them in
     # a few threads, overlapping with the model; for texts a thread would only cost.
     _decode_in_threads = False
+    # Encoders whose items may be file paths set the bytes that precede a file's content
+    # in its cache key; None: a str item is the content itself (text).
+    _file_key_prefix = None
 
     # --- what subclasses provide -------------------------------------------------------
 
@@ -119,7 +123,11 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
         return None
 
     def _item_bytes(self, item):
-        """The bytes that identify an item's content, for the cache key."""
+        """The bytes that identify an in-memory item's content, for the cache key.
+
+        File paths never reach this when ``_file_key_prefix`` is set: their key is the
+        digest of the prefix and the file's bytes.
+        """
         raise NotImplementedError
 
     def _encode_batch(self, model, items):
@@ -348,6 +356,10 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
         return vectors
 
     def _item_key(self, item):
+        if self._file_key_prefix is not None and isinstance(item, (str, os.PathLike)):
+            # A file is keyed by its bytes, not its path (a renamed copy is the same
+            # item); the digest is memoised, so folds and candidates read it once.
+            return file_digest(item, self._file_key_prefix)
         return hashlib.sha256(self._item_bytes(item)).digest()
 
     def _progress_bar(self, total):

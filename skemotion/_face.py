@@ -180,6 +180,7 @@ class FaceEncoder(BaseFrozenEncoder):
     _modality = "face"
     _extra = "face"
     _decode_in_threads = True
+    _file_key_prefix = b""  # a file is keyed by its bytes alone
 
     def __init__(
         self,
@@ -256,9 +257,7 @@ class FaceEncoder(BaseFrozenEncoder):
         if isinstance(item, np.ndarray):
             header = f"array|{item.dtype.str}|{item.shape}|".encode()
             return header + np.ascontiguousarray(item).tobytes()
-        if _is_pil_image(item):
-            return _pil_key_bytes(item)
-        return Path(item).read_bytes()
+        return _pil_key_bytes(item)  # a PIL image (files are keyed by _item_key)
 
     def _item_label(self, item):
         if isinstance(item, np.ndarray):

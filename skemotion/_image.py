@@ -14,7 +14,13 @@ from sklearn.utils._param_validation import StrOptions
 
 from ._base import BaseFrozenEncoder
 from ._hashing import file_sha256
-from ._images import describe_image_item, image_item_bytes, image_item_error, load_rgb
+from ._images import (
+    IMAGE_FILE_KEY_PREFIX,
+    describe_image_item,
+    image_item_bytes,
+    image_item_error,
+    load_rgb,
+)
 from ._optional import import_optional_dependency
 
 DEFAULT_IMAGE_MODEL = "ViT-B-32"
@@ -129,6 +135,7 @@ class ImageEncoder(BaseFrozenEncoder):
     _modality = "image"
     _extra = "image"
     _decode_in_threads = True
+    _file_key_prefix = IMAGE_FILE_KEY_PREFIX
 
     def __init__(
         self,

@@ -93,16 +93,17 @@ def describe_image_item(item):
     return ""
 
 
-def image_item_bytes(item):
-    """The bytes that identify an image item's content, for cache keys.
+# A file is keyed by this prefix and its bytes (not its path: a renamed copy is the same
+# picture); see BaseFrozenEncoder._item_key.
+IMAGE_FILE_KEY_PREFIX = b"file\0"
 
-    A file's bytes (not its path: a renamed copy is the same picture); a PIL image's
-    mode, size, pixels and what else shapes its colours (palette, transparency,
-    EXIF orientation); an array's dtype, shape and pixels.
+
+def image_item_bytes(item):
+    """The bytes that identify an in-memory image's content, for cache keys.
+
+    A PIL image's mode, size, pixels and what else shapes its colours (palette,
+    transparency, EXIF orientation); an array's dtype, shape and pixels.
     """
-    if isinstance(item, (str, os.PathLike)):
-        with open(item, "rb") as handle:
-            return b"file\0" + handle.read()
     if is_pil_image(item):
         head = [item.mode, item.size, item.info.get("transparency"), _orientation(item)]
         palette = item.getpalette() if item.mode in ("P", "PA") else None

@@ -124,15 +124,12 @@ def _array_and_rate(item, array_rate):
 
 
 def audio_item_bytes(item, array_rate):
-    """The bytes that identify an audio item's content, for cache keys.
+    """The bytes that identify an in-memory audio item's content, for cache keys.
 
-    A file's bytes (not its path: a renamed copy is the same clip); an array's rate,
-    dtype, shape and samples, so that ``(x, 16000)`` and a bare ``x`` read at 16 kHz
-    share one key, while the same samples at another rate do not.
+    An array's rate, dtype, shape and samples, so that ``(x, 16000)`` and a bare ``x``
+    read at 16 kHz share one key, while the same samples at another rate do not. (A
+    file is keyed by its bytes, not its path: a renamed copy is the same clip.)
     """
-    if isinstance(item, (str, os.PathLike)):
-        with open(item, "rb") as handle:
-            return b"file\0" + handle.read()
     array, rate = _array_and_rate(item, array_rate)
     array = np.ascontiguousarray(array)
     head = f"{float(rate)!r}|{array.dtype.str}|{array.shape}".encode()
@@ -240,6 +237,8 @@ class AudioItemsMixin:
     Put it before ``BaseFrozenEncoder`` among the bases; the encoder has a
     ``sampling_rate`` parameter, the rate of bare arrays and the resampling target.
     """
+
+    _file_key_prefix = b"file\0"
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -366,6 +366,22 @@ def test_file_and_array_of_the_same_clip_are_cached_apart_but_equal(features, wa
     np.testing.assert_allclose(X[0], X[1], rtol=1e-6)
 
 
+def test_files_are_keyed_by_content_so_a_copy_hits_and_a_rewrite_misses(features, wav, tmp_path):
+    cache = EmbeddingCache(tmp_path / "cache")
+    features.set_params(cache=cache)
+    copy = tmp_path / "copy.wav"
+    copy.write_bytes(Path(wav).read_bytes())
+    features.fit_transform([wav, str(copy)])
+    assert cache.count() == 1  # one content, one key; the path plays no part
+    before = features.transform([wav])
+    # Rewritten in place with another clip (another size, a later mtime): a new key,
+    # although the file's digest is memoised within the process.
+    sf.write(wav, tone(freq=440.0, seconds=0.7), RATE, subtype="FLOAT")
+    after = features.transform([wav])
+    assert cache.count() == 2
+    assert not np.allclose(before, after)
+
+
 def test_pickle_is_small_and_gives_the_same_features(features):
     X = features.fit_transform([tone()])
     payload = pickle.dumps(features)

@@ -357,3 +357,20 @@ def test_early_fusion_set_output_pandas():
     X, y = _two_modalities()
     out = EarlyFusion(add_indicator=True).set_output(transform="pandas").fit_transform(X)
     assert list(out.columns[-1:]) == ["audio__present"]
+
+
+@pytest.mark.parametrize("as_path", [False, True])
+def test_late_fusion_memory_folder_expands_home_and_keeps_results(tmp_path, monkeypatch, as_path):
+    from pathlib import Path
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    X, y = _two_modalities()
+    folder = Path("~/fits") if as_path else "~/fits"
+    cached = LateFusionClassifier(_lr(), memory=folder).fit(X, y)
+    assert (tmp_path / "fits").is_dir() and not Path("~").exists()
+    plain = LateFusionClassifier(_lr()).fit(X, y)
+    again = LateFusionClassifier(_lr(), weights=[0.9, 0.1], memory=folder).fit(X, y)
+    np.testing.assert_allclose(cached.predict_proba(X), plain.predict_proba(X))
+    np.testing.assert_allclose(  # a cached fit: same per-modality models, other weights
+        again.estimators_["face"].coef_, plain.estimators_["face"].coef_
+    )

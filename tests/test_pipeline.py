@@ -77,6 +77,78 @@ def test_grid_search_over_fusion_weights():
     assert search.predict(df).shape == (len(y),)
 
 
+class _CountedLR(LogisticRegression):
+    """LogisticRegression that counts its fits (in this process)."""
+
+    fits = []
+
+    def fit(self, X, y, sample_weight=None):
+        _CountedLR.fits.append(X.shape)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def _tone_clips(folder, y, seconds=0.4, rate=16000):
+    """One WAV file per label: a tone whose pitch depends on the label, with noise."""
+    sf = pytest.importorskip("soundfile")
+    rng = np.random.default_rng(0)
+    paths = []
+    t = np.arange(int(seconds * rate)) / rate
+    for i, label in enumerate(y):
+        freq = (180.0 if label == "calm" else 300.0) + rng.normal(0, 40)
+        clip = 0.4 * np.sin(2 * np.pi * freq * t) + rng.normal(0, 0.05, t.size)
+        paths.append(str(folder / f"clip{i:03d}.wav"))
+        sf.write(paths[-1], clip.astype(np.float32), rate)
+    return paths
+
+
+def test_weight_search_with_a_real_encoder_encodes_each_clip_once(tmp_path, monkeypatch):
+    """11 weights x 5 folds (56 pipeline fits) analyse each clip once and fit each
+    modality's classifier once per fold, through the cache and the fusion memory."""
+    pytest.importorskip("librosa")
+    from skemotion import AudioFeatures, EmbeddingCache
+
+    df, y = _frame(n=60)
+    df["audio"] = _tone_clips(tmp_path, y)
+    analysed = []
+    encode_batch = AudioFeatures._encode_batch
+    monkeypatch.setattr(
+        AudioFeatures,
+        "_encode_batch",
+        lambda self, model, items: analysed.extend(items) or encode_batch(self, model, items),
+    )
+    monkeypatch.setattr(_CountedLR, "fits", [])
+    cache = EmbeddingCache(tmp_path / "cache")
+    features = AudioFeatures(features=("mfcc", "pitch"), stats=("mean", "std"))
+    pipe = make_multimodal_pipeline(
+        {"face": ("passthrough", FACE), "audio": (features, "audio")},
+        fusion=LateFusionClassifier(
+            make_pipeline(StandardScaler(), _CountedLR()), memory=tmp_path / "fits"
+        ),
+        cache=cache,
+    )
+    search = GridSearchCV(
+        pipe, {"fusion__weights": weight_grid(["face", "audio"], step=0.1)}, cv=StratifiedKFold(5)
+    ).fit(df, y)
+    assert len(search.cv_results_["params"]) == 11
+    assert len(analysed) == len(df)  # each clip analysed once, in the first fold's fit
+    assert cache.stats()["misses"] == len(df) and cache.count() == len(df)
+    assert len(_CountedLR.fits) == 2 * (5 + 1)  # two modalities x (5 folds + the refit)
+    # The memory changes the cost, not the result.
+    plain = GridSearchCV(
+        make_multimodal_pipeline(
+            {"face": ("passthrough", FACE), "audio": (features, "audio")},
+            fusion=LateFusionClassifier(make_pipeline(StandardScaler(), LogisticRegression())),
+            cache=cache,
+        ),
+        {"fusion__weights": weight_grid(["face", "audio"], step=0.1)},
+        cv=StratifiedKFold(5),
+    ).fit(df, y)
+    np.testing.assert_allclose(
+        search.cv_results_["mean_test_score"], plain.cv_results_["mean_test_score"]
+    )
+    assert len(analysed) == len(df)  # the second search analysed nothing
+
+
 def test_early_fusion_step_is_a_pipeline():
     df, y = _frame()
     pipe = make_multimodal_pipeline(

@@ -1,5 +1,6 @@
 """LateFusionClassifier: one classifier per modality, probabilities combined by weights."""
 
+import os
 import warnings
 
 import numpy as np
@@ -12,6 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
+    check_memory,
     has_fit_parameter,
     validate_data,
 )
@@ -19,6 +21,12 @@ from sklearn.utils.validation import (
 from ._modalities import presence, present_rows, resolve_modalities, resolve_weights
 
 _EPS = 1e-12
+
+
+def _fit_modality(estimator, X, y, sample_weight):
+    """Fit one modality's classifier; a function so that joblib.Memory can cache it."""
+    kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+    return estimator.fit(X, y, **kwargs)
 
 
 def _estimator_has(attr):
@@ -59,6 +67,13 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         names prefixed ``"<modality>__"`` (what :func:`make_multimodal_pipeline` writes);
         otherwise ``{modality: slice | list of int | list of column names}``, needed for
         numpy input.
+    memory : str, path-like, joblib.Memory or None, default=None
+        Where to cache each modality's fitted classifier (as
+        :class:`~sklearn.pipeline.Pipeline` caches its transformers). The key is the
+        classifier's parameters and the modality's training rows, not `weights` or
+        `rule`, so a grid search over weights and rule fits each modality's classifier
+        once per fold instead of once per candidate. None caches nothing; a str or
+        path is a :class:`joblib.Memory` folder (``~`` expanded).
 
     Attributes
     ----------
@@ -119,13 +134,15 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         "weights": [dict, "array-like", None],
         "rule": [StrOptions({"mean", "product"})],
         "modalities": [dict, None],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
     }
 
-    def __init__(self, estimator, *, weights=None, rule="mean", modalities=None):
+    def __init__(self, estimator, *, weights=None, rule="mean", modalities=None, memory=None):
         self.estimator = estimator
         self.weights = weights
         self.rule = rule
         self.modalities = modalities
+        self.memory = memory
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None):
@@ -176,6 +193,10 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             where=counts > 0,
         )  # fmt: skip
         X = np.where(observed | ~present_rows(present, self.modalities_, X.shape[1]), X, self.mean_)
+        memory = self.memory
+        if isinstance(memory, (str, os.PathLike)):
+            memory = os.path.expanduser(os.fspath(memory))  # joblib takes "~" literally
+        fit_modality = check_memory(memory).cache(_fit_modality)
         self.estimators_ = {}
         for k, (modality, cols) in enumerate(self.modalities_.items()):
             rows = present[:, k]
@@ -189,10 +210,12 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     f"LateFusionClassifier: modality {modality!r} is present only in samples "
                     "of one class; its classifier cannot be fit."
                 )
-            est = clone(self.estimator)
-            kwargs = {} if sample_weight is None else {"sample_weight": sample_weight[rows]}
-            est.fit(X[np.ix_(rows, cols)], y_enc[rows], **kwargs)
-            self.estimators_[modality] = est
+            self.estimators_[modality] = fit_modality(
+                clone(self.estimator),
+                X[np.ix_(rows, cols)],
+                y_enc[rows],
+                None if sample_weight is None else sample_weight[rows],
+            )
         return self
 
     def _probas(self, X):
