@@ -1,9 +1,34 @@
 """Datasets for emotion recognition.
 
-The bundled sample (:func:`load_goemotions_sample`) ships inside the package and
-loads offline; it is what ``skemotion demo`` runs on.
+The loaders read public emotion datasets from a folder, in the layout their authors
+distribute, and never download: :func:`load_ravdess`, :func:`load_meld`,
+:func:`load_goemotions`, :func:`load_fer2013`, :func:`load_emodb`, :func:`load_tess` and
+:func:`load_cremad`. Each returns a :class:`~sklearn.utils.Bunch` whose ``frame`` has one
+column per modality (file paths or text), ``emotion`` and, where the dataset has
+speakers, ``group``.
+
+Two small real samples ship inside the package and load offline:
+:func:`load_ravdess_sample` (face action units and speech clips; what ``skemotion demo``
+runs on) and :func:`load_goemotions_sample` (text; ``skemotion demo --text``).
 """
 
-from ._goemotions import load_goemotions_sample
+from ._cremad import load_cremad
+from ._emodb import load_emodb
+from ._fer2013 import load_fer2013
+from ._goemotions import load_goemotions, load_goemotions_sample
+from ._meld import load_meld
+from ._ravdess import load_ravdess
+from ._ravdess_sample import load_ravdess_sample
+from ._tess import load_tess
 
-__all__ = ["load_goemotions_sample"]
+__all__ = [
+    "load_cremad",
+    "load_emodb",
+    "load_fer2013",
+    "load_goemotions",
+    "load_goemotions_sample",
+    "load_meld",
+    "load_ravdess",
+    "load_ravdess_sample",
+    "load_tess",
+]
