@@ -1,4 +1,4 @@
-"""``skemotion demo``: text emotion recognition on the bundled GoEmotions sample.
+"""``skemotion demo --text``: text emotion recognition on the bundled GoEmotions sample.
 
 The demo is the package in one screen: frozen sentence embeddings
 (:class:`~skemotion.TextEncoder`) feed a class-balanced logistic regression inside a
@@ -174,7 +174,7 @@ class _Clock:
 
 
 def _print_header(model, cache):
-    print("skemotion demo: emotion recognition from text on a GoEmotions sample")
+    print("skemotion demo --text: emotion recognition from text on a GoEmotions sample")
     print(f"  encoder:    TextEncoder(model={model!r}), frozen sentence embeddings")
     print("  classifier: LogisticRegression(class_weight='balanced'), C tuned by GridSearchCV")
     print(f"  cache:      {cache.path if cache is not None else 'off (--no-cache)'}")
