@@ -34,7 +34,7 @@ report and the embedding cache's hits and misses."""
 
 DEMO_EPILOG = """\
 examples:
-  skemotion demo                          # face + voice: about 1.5 minutes on 2 CPU cores
+  skemotion demo                          # face + voice: under a minute on 2 CPU cores
   skemotion demo --n-actors 8             # a quick run on the clips of 8 actors
   skemotion demo --output-dir figures     # write the PNG files into ./figures
   skemotion demo --text                   # the text demo: about a minute on 2 CPU cores

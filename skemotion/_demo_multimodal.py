@@ -92,7 +92,10 @@ def run_demo(*, n_actors=None, cache=None, output_dir=None):
         print(f"  {n_features} acoustic features per clip; "
               f"{len(sample.feature_names['face'])} facial action units per clip")
         print()
-        pipe = build_pipeline(encoder, sample.feature_names["face"])
+        # The fusion step's memory: each modality's classifier is fitted once per fold,
+        # not once per weighting (the weights do not change it).
+        fits = stack.enter_context(tempfile.TemporaryDirectory(prefix="skemotion-demo-fits-"))
+        pipe = build_pipeline(encoder, sample.feature_names["face"], memory=fits)
         n_candidates = len(weight_grid(MODALITIES, step=WEIGHT_STEP))
         outer = check_cv_groups(speaker_cv(OUTER_FOLDS), groups, y=y)
         with clock.stage(f"Nested cross-validation: {OUTER_FOLDS} outer folds by actor; in "
@@ -140,12 +143,12 @@ def load_data(n_actors=None):
     return sample
 
 
-def build_pipeline(encoder, face_columns):
+def build_pipeline(encoder, face_columns, memory=None):
     """Face action units passed through + AudioFeatures on the clips -> late fusion."""
     classifier = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
     return make_multimodal_pipeline(
         {"face": ("passthrough", list(face_columns)), "audio": (encoder, "audio")},
-        fusion=LateFusionClassifier(classifier),
+        fusion=LateFusionClassifier(classifier, memory=memory),
     )
 
 
