@@ -1,6 +1,7 @@
-"""The ``skemotion`` command line: ``skemotion demo`` (more subcommands to come).
+"""The ``skemotion`` command line: ``skemotion demo``, ``encode`` and ``evaluate``.
 
-Each subcommand is one ``_add_<name>`` function that declares its arguments and sets
+Each subcommand is one ``_add_<name>`` function (``add_parser`` in the modules of
+``encode`` and ``evaluate``) that declares its arguments and sets
 ``func``, the function that runs it and returns the exit code. Heavy imports happen
 inside those functions, so ``skemotion --help`` answers at once.
 """
@@ -86,6 +87,10 @@ def build_parser():
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND",
                                      required=True)
     _add_demo(commands)
+    from . import _cli_encode, _cli_evaluate
+
+    _cli_encode.add_parser(commands)
+    _cli_evaluate.add_parser(commands)
     return parser
 
 

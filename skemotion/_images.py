@@ -93,6 +93,8 @@ def describe_image_item(item):
     return ""
 
 
+# The usual image files that Pillow reads: what a folder of images contributes.
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
 # A file is keyed by this prefix and its bytes (not its path: a renamed copy is the same
 # picture); see BaseFrozenEncoder._item_key.
 IMAGE_FILE_KEY_PREFIX = b"file\0"

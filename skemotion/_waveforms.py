@@ -33,6 +33,8 @@ PCM_SCALE = {"int16": 2.0**15, "int32": 2.0**31}
 # A clip with more channels than this is far more likely a mislaid 2-D array.
 MAX_CHANNELS = 8
 RESAMPLER = "soxr_hq"
+# Audio files that libsndfile (and librosa's fallback) read: what a folder of clips holds.
+AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff"})
 _ITEM_KINDS = (
     "a file path, a 1-D float array of samples, an (array, sampling_rate) tuple or a "
     "{'array': ..., 'sampling_rate': ...} dict"

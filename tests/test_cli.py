@@ -24,12 +24,12 @@ N_ACTORS = 6
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 
 
-def test_help_lists_demo(capsys):
+def test_help_lists_every_command(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    assert "demo" in out
+    assert all(command in out for command in ("demo", "encode", "evaluate"))
     assert "COMMAND --help" in out
 
 

@@ -1,0 +1,337 @@
+"""``skemotion encode``: embed a folder of files, or a CSV column, into an .npz or .parquet file.
+
+Also what ``skemotion encode`` and ``skemotion evaluate`` share: the encoders by name
+(:data:`ENCODERS`, :func:`build_encoder`), the ``--cache`` / ``--no-cache`` options and
+:func:`run_command`, which turns a setup or data error into one line and exit status 1.
+"""
+
+import argparse
+import sqlite3
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from ._cli import _int_in
+from ._images import IMAGE_SUFFIXES
+from ._waveforms import AUDIO_SUFFIXES
+
+# --encoder NAME -> (the skemotion class, the kind of item it reads).
+ENCODERS = {
+    "text": ("TextEncoder", "text"),
+    "image": ("ImageEncoder", "image"),
+    "face": ("FaceEncoder", "image"),
+    "audio-features": ("AudioFeatures", "audio"),
+    "audio": ("AudioEncoder", "audio"),
+}
+# The files a folder input contributes, by kind.
+SUFFIXES = {"audio": AUDIO_SUFFIXES, "image": IMAGE_SUFFIXES}
+OUTPUT_SUFFIXES = (".npz", ".parquet")
+# Problems of the setup or the data: a missing extra (ImportError), model (OSError; the
+# RuntimeError of ImageEncoder and the device checks), an unreadable file (ValueError) or
+# cache (sqlite3.Error). Reported in one line with exit status 1, not as a traceback.
+SETUP_ERRORS = (ImportError, OSError, RuntimeError, ValueError, sqlite3.Error)
+
+DESCRIPTION = """\
+Embed every item of INPUT with a frozen encoder and write the features to OUTPUT.
+
+INPUT is a folder or a CSV file. A folder contributes its audio files (for the audio
+encoders: .wav .flac .ogg .oga .opus .mp3 .aif .aiff) or its images (for image and
+face: .jpg .jpeg .png .bmp .gif .tif .tiff .webp), at any depth, in sorted order;
+each item's id is its path relative to the folder. A CSV needs --column, the column
+of texts (--encoder text) or of file paths (relative paths are read from the CSV's
+folder); each item's id is its row number, or the value of --id-column.
+
+OUTPUT is an .npz file (arrays X: float32 features, ids, feature_names) or a .parquet
+file (an 'id' column, then one column per feature; needs pyarrow).
+
+Each item is looked up in the embedding cache first and encoded only when missing
+there. With --on-error skip, an item that cannot be read (or an empty CSV cell)
+becomes a row of NaN, and the summary names it: no row is dropped, so the output
+stays aligned with INPUT."""
+
+EPILOG = """\
+examples:
+  skemotion encode clips/ -o clips.npz --encoder audio-features
+  skemotion encode faces/ -o faces.parquet --encoder face --on-error skip
+  skemotion encode posts.csv --column text --id-column post_id -o posts.npz --encoder text
+  skemotion encode takes.csv --column wav -o wavlm.npz --encoder audio \\
+      --model ~/models/wavlm-base-plus --device cuda --batch-size 16"""
+
+
+class UsageError(Exception):
+    """A wrong combination of arguments: reported by argparse, exit status 2."""
+
+
+# --- what encode and evaluate share ---------------------------------------------------------
+
+
+def add_cache_arguments(parser):
+    """Declare ``--cache PATH`` and ``--no-cache`` (mutually exclusive) on `parser`."""
+    from ._demo import default_cache_dir
+
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--cache", metavar="PATH", default=None,
+                       help="embedding cache: an SQLite file, or a folder that holds "
+                            f"embeddings.sqlite (default: {default_cache_dir()})")
+    where.add_argument("--no-cache", action="store_true",
+                       help="keep nothing on disk: every item is encoded again each run")
+
+
+def cache_handle(args):
+    """The :class:`EmbeddingCache` that ``--cache`` / ``--no-cache`` ask for, or None."""
+    from ._cache import resolve_cache
+    from ._demo import default_cache_dir
+
+    return None if args.no_cache else resolve_cache(args.cache or default_cache_dir())
+
+
+def cache_summary(cache, before):
+    """'12 hits, 3 misses (path)' since the counters were `before`, or 'off'."""
+    if cache is None:
+        return "off"
+    return f"{cache.hits - before[0]:,} hits, {cache.misses - before[1]:,} misses ({cache.path})"
+
+
+def cache_counters(cache):
+    # A handle is shared by the whole process: its counters may hold earlier work.
+    return (0, 0) if cache is None else (cache.hits, cache.misses)
+
+
+def build_encoder(name, *, cache, missing="error", on_error="raise", verbose=False, **params):
+    """The encoder called `name` (a key of :data:`ENCODERS`), configured.
+
+    `params` are the options the user gave (model, device, batch_size, ...); None means
+    the encoder's default. An option the encoder does not take is a :class:`UsageError`.
+    """
+    import skemotion
+
+    class_name = ENCODERS[name][0]
+    encoder = getattr(skemotion, class_name)()
+    accepted = encoder.get_params(deep=False)
+    given = {key: value for key, value in params.items() if value is not None}
+    for key in given:
+        if key not in accepted:
+            raise UsageError(f"the {name} encoder ({class_name}) takes no "
+                             f"{key.replace('_', '-')} option")
+    given.update(cache=False if cache is None else cache, missing=missing, verbose=verbose)
+    if "on_error" in accepted:
+        given["on_error"] = on_error
+    return encoder.set_params(**given)
+
+
+def run_command(command, args, func):
+    """Run ``func(args)``: 0 when it succeeds, 1 after a one-line error (see SETUP_ERRORS).
+
+    Warnings are collected and printed once each, as ``skemotion COMMAND: warning: ...``
+    lines on stderr. A :class:`UsageError` exits with status 2 through argparse.
+    """
+    error = None
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            func(args)
+        except UsageError as exc:
+            args.parser.error(str(exc))
+        except SETUP_ERRORS as exc:
+            error = f"skemotion {command}: error: {type(exc).__name__}: {exc}"
+    for message in dict.fromkeys(str(warning.message) for warning in caught):
+        print(f"skemotion {command}: warning: {message}", file=sys.stderr)
+    if error is None:
+        return 0
+    print(error, file=sys.stderr)
+    return 1
+
+
+# --- skemotion encode -----------------------------------------------------------------------
+
+
+def add_parser(subparsers):
+    """Declare ``skemotion encode`` on `subparsers`; return its parser."""
+    parser = subparsers.add_parser(
+        "encode", help="embed a folder of files or a CSV column into an .npz or .parquet file",
+        description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("input", metavar="INPUT", help="a folder of files, or a CSV file")
+    parser.add_argument("-o", "--output", metavar="OUTPUT", required=True, type=_output_path,
+                        help="the file to write: .npz or .parquet")
+    parser.add_argument("--encoder", required=True, choices=list(ENCODERS),
+                        help="text: TextEncoder; image: ImageEncoder (CLIP); face: FaceEncoder; "
+                             "audio-features: AudioFeatures; audio: AudioEncoder (wav2vec2...)")
+    csv = parser.add_argument_group("CSV input")
+    csv.add_argument("--column", metavar="COL",
+                     help="the column of texts or file paths (required for a CSV)")
+    csv.add_argument("--id-column", metavar="COL",
+                     help="the column of ids (default: the row number, from 0)")
+    model = parser.add_argument_group("encoder options (default: the encoder's own)")
+    model.add_argument("--model", metavar="NAME_OR_PATH",
+                       help="model name or local folder (text, image, audio)")
+    model.add_argument("--pretrained", metavar="TAG_OR_FILE",
+                       help="CLIP weights: an open_clip tag or a checkpoint file (image)")
+    model.add_argument("--batch-size", metavar="N", type=_int_in(1, 65536),
+                       help="items encoded at once")
+    model.add_argument("--device", metavar="DEVICE",
+                       help="auto, cpu, cuda, cuda:1 or mps (not audio-features)")
+    parser.add_argument("--on-error", choices=("raise", "skip"), default="raise",
+                        help="raise: stop at an unreadable item or empty cell (default); "
+                             "skip: write a NaN row for it and name it in the summary")
+    add_cache_arguments(parser)
+    parser.set_defaults(func=run, parser=parser)
+    return parser
+
+
+def run(args):
+    """Run ``skemotion encode``; return the exit status (usage errors exit with 2)."""
+    return run_command("encode", args, _encode)
+
+
+def _encode(args):
+    started = time.perf_counter()
+    output = Path(args.output).expanduser()
+    cache = cache_handle(args)
+    encoder = build_encoder(
+        args.encoder, cache=cache, on_error=args.on_error, verbose=sys.stderr.isatty(),
+        missing="nan" if args.on_error == "skip" else "error", model=args.model,
+        pretrained=args.pretrained, batch_size=args.batch_size, device=args.device,
+    )
+    _check_writer(output)
+    items = read_items(args)
+    before = cache_counters(cache)
+    X = encoder.fit_transform(items)
+    names = encoder.get_feature_names_out()
+    write_output(output, X, items.index, names)
+    skipped = items.index[_nan_rows(X)]
+    print(f"Encoded {len(X):,} items into {X.shape[1]:,} features with "
+          f"{type(encoder).__name__} in {time.perf_counter() - started:.1f} s; "
+          f"cache: {cache_summary(cache, before)}; "
+          f"{_skipped_summary(skipped)}wrote {output.resolve()}")
+
+
+def read_items(args):
+    """The items to encode, as a Series indexed by their ids."""
+    path = Path(args.input).expanduser()
+    if path.is_dir():
+        for flag, value in (("--column", args.column), ("--id-column", args.id_column)):
+            if value is not None:
+                raise UsageError(f"{flag} applies to a CSV input; {path} is a folder")
+        return list_folder(path, args.encoder)
+    if path.suffix.lower() == ".csv" and path.is_file():
+        return read_csv_column(path, args)
+    state = "is not a folder or a .csv file" if path.exists() else "does not exist"
+    raise FileNotFoundError(f"INPUT {path} {state}; pass a folder of files or a CSV file")
+
+
+def list_folder(folder, encoder):
+    """The files under `folder` that `encoder` reads, sorted, ids relative to `folder`."""
+    import pandas as pd
+
+    from .datasets._base import list_files
+
+    kind = ENCODERS[encoder][1]
+    if kind not in SUFFIXES:
+        raise UsageError(f"--encoder {encoder} reads a CSV column of texts (--column); "
+                         f"a folder input needs one of {', '.join(_file_encoders())}")
+    suffixes = SUFFIXES[kind]
+    files = list_files(folder, suffixes, recursive=True)
+    if not files:
+        raise FileNotFoundError(f"no {kind} files ({' '.join(sorted(suffixes))}) under "
+                                f"{folder}, at any depth")
+    ids = [file.relative_to(folder).as_posix() for file in files]
+    return pd.Series([str(file) for file in files], index=ids, name=kind)
+
+
+def read_csv_column(path, args):
+    """`args.column` of the CSV at `path`, file paths resolved, indexed by the ids."""
+    import pandas as pd
+
+    from ._items import is_missing
+
+    frame = pd.read_csv(path, dtype=str)  # texts stay texts; empty cells are NaN
+    available = ", ".join(map(repr, frame.columns))
+    if args.column is None:
+        raise UsageError(f"a CSV input needs --column, the column of items; {path.name} "
+                         f"has columns {available}")
+    for flag, column in (("--column", args.column), ("--id-column", args.id_column)):
+        if column is not None and column not in frame:
+            raise UsageError(f"{flag} {column!r} is not a column of {path.name}; its "
+                             f"columns are {available}")
+    if frame.empty:
+        raise ValueError(f"{path} has no rows")
+    items = frame[args.column]
+    if args.id_column is not None:
+        items.index = pd.Index(frame[args.id_column], name=args.id_column)
+        _check_unique_ids(items.index, args.id_column)
+    if ENCODERS[args.encoder][1] != "text":
+        folder = path.parent
+        items = items.map(lambda v: v if is_missing(v) else str(folder / Path(v).expanduser()))
+    empty = items.map(is_missing).to_numpy(bool)
+    if empty.any() and args.on_error != "skip":
+        raise ValueError(f"column {args.column!r} of {path.name} has {empty.sum()} empty "
+                         f"cell(s) (ids {_id_list(items.index[empty])}); pass --on-error "
+                         "skip to write NaN rows for them, or fill or drop those rows")
+    return items
+
+
+def write_output(path, X, ids, feature_names):
+    """Write .npz (X, ids, feature_names) or .parquet (an ``id`` column, then the features)."""
+    import numpy as np
+    import pandas as pd
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ids = np.asarray(ids)
+    if ids.dtype == object:
+        ids = ids.astype(str)
+    if path.suffix.lower() == ".npz":
+        with open(path, "wb") as handle:  # a path would get ".npz" added to ".NPZ"
+            np.savez(handle, X=X, ids=ids, feature_names=np.asarray(feature_names, dtype=str))
+        return
+    frame = pd.DataFrame(X, columns=list(feature_names))
+    frame.insert(0, "id", ids)
+    frame.to_parquet(path, index=False, engine="pyarrow")
+
+
+def _check_writer(path):
+    # Checked before encoding, so that nobody waits an hour to learn that pyarrow is missing.
+    if path.suffix.lower() == ".parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError as exc:
+            raise ImportError(f"writing {path.name} (.parquet) requires pyarrow: pip install "
+                              "pyarrow, or write an .npz file") from exc
+
+
+def _output_path(text):
+    if Path(text).suffix.lower() not in OUTPUT_SUFFIXES:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} must end in .npz or .parquet, which are the formats written"
+        )
+    return text
+
+
+def _check_unique_ids(ids, column):
+    repeated = ids[ids.duplicated()]
+    if len(repeated):
+        raise ValueError(f"--id-column {column!r} repeats ids ({_id_list(repeated.unique())}); "
+                         "ids must name one row each")
+
+
+def _nan_rows(X):
+    import numpy as np
+
+    return np.isnan(X).all(axis=1)
+
+
+def _skipped_summary(skipped):
+    if not len(skipped):
+        return ""
+    return f"{len(skipped):,} skipped, written as NaN rows (ids {_id_list(skipped)}); "
+
+
+def _id_list(ids):
+    from .datasets._base import name_list
+
+    return name_list(ids)
+
+
+def _file_encoders():
+    return [name for name, (_, kind) in ENCODERS.items() if kind in SUFFIXES]

@@ -1,0 +1,340 @@
+"""``skemotion evaluate``: cross-validate an encoder + classifier pipeline on a dataset.
+
+It loads a dataset with its loader, builds one pipeline (an encoder per modality, then a
+standardised logistic regression; :class:`~skemotion.LateFusionClassifier` over the
+modalities when there are several), collects out-of-fold predictions with
+speaker-independent folds where the dataset has speakers, and prints the metrics of
+:func:`~skemotion.emotion_report`, pooled and per fold, with each emotion's recall.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from ._cli import _int_in
+from ._cli_encode import (
+    ENCODERS,
+    UsageError,
+    add_cache_arguments,
+    build_encoder,
+    cache_counters,
+    cache_handle,
+    cache_summary,
+    run_command,
+)
+
+DATASETS = ("ravdess", "meld", "goemotions", "fer2013", "emodb", "tess", "cremad")
+# The loader parameter that --split sets, for the datasets distributed in splits.
+SPLIT_PARAMETERS = {"meld": "split", "goemotions": "split", "fer2013": "subset"}
+# The encoder of each modality column when --encoder does not name one.
+DEFAULT_ENCODERS = {"audio": "audio-features", "text": "text", "image": "face"}
+METRICS = {"accuracy": "accuracy", "macro_f1": "macro-F1", "weighted_f1": "weighted-F1",
+           "uar": "UAR"}
+RANDOM_STATE = 0
+
+DESCRIPTION = """\
+Cross-validate an emotion classifier on DATASET, read from PATH by its loader
+(skemotion.datasets.load_<DATASET>), and print its scores.
+
+The pipeline encodes each modality column with a frozen encoder (by default audio:
+audio-features, text: text, image: face; --encoder MODALITY=NAME chooses, and then
+only the modalities named are used), then fits StandardScaler + LogisticRegression;
+with several modalities, LateFusionClassifier fits one per modality and averages
+their probabilities. Video columns are not supported: skemotion has no video encoder.
+
+Where the dataset has speakers (RAVDESS, EmoDB, TESS, CREMA-D: actors or speakers;
+MELD: dialogues), the folds are StratifiedGroupKFold by that group, so no speaker is
+in both the training and the test part of a fold; otherwise (GoEmotions, FER-2013)
+shuffled StratifiedKFold. The report gives accuracy, macro-F1, weighted-F1 and UAR
+(unweighted average recall) of the out-of-fold predictions pooled, their mean and
+standard deviation over the folds, and each emotion's recall.
+
+MELD, GoEmotions and FER-2013 are distributed in splits: --split picks the one to
+load and cross-validate (MELD, GoEmotions: train, dev or test; default train.
+FER-2013: all, train, test, public_test or private_test; default all)."""
+
+EPILOG = """\
+examples:
+  skemotion evaluate ravdess ~/data/ravdess --class-weight balanced
+  skemotion evaluate ravdess ~/data/ravdess --n-samples 300 --folds 3   # a quick run
+  skemotion evaluate meld ~/data/MELD --split dev --output meld_dev.json
+  skemotion evaluate goemotions ~/data/goemotions --n-samples 2000
+  skemotion evaluate fer2013 ~/data/fer2013 --split test --encoder image=face
+  skemotion evaluate emodb ~/data/emodb --encoder audio=audio:~/models/wavlm-base-plus"""
+
+
+def add_parser(subparsers):
+    """Declare ``skemotion evaluate`` on `subparsers`; return its parser."""
+    parser = subparsers.add_parser(
+        "evaluate", help="cross-validate an encoder + classifier pipeline on a dataset and "
+                         "print its scores",
+        description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("dataset", metavar="DATASET", choices=DATASETS,
+                        help=f"the dataset: {', '.join(DATASETS)}")
+    parser.add_argument("path", metavar="PATH", help="the dataset's folder (or file)")
+    parser.add_argument("--encoder", metavar="MODALITY=NAME[:MODEL]", action="append",
+                        type=_encoder_spec, default=None,
+                        help=f"the encoder of a modality column; NAME is one of "
+                             f"{', '.join(ENCODERS)}, MODEL a model name or folder. "
+                             "Repeat for several modalities")
+    parser.add_argument("--folds", metavar="K", type=_int_in(2, 100), default=5,
+                        help="number of cross-validation folds (default: 5)")
+    parser.add_argument("--class-weight", choices=["balanced"], default=None,
+                        help="weigh classes inversely to their frequency in each fit")
+    parser.add_argument("--split", metavar="SPLIT",
+                        help="which split to load: MELD and GoEmotions (train, dev, test), "
+                             "FER-2013 (all, train, test, public_test, private_test)")
+    parser.add_argument("--n-samples", metavar="N", type=_int_in(2, 10**9), default=None,
+                        help="cross-validate a stratified random subset of N items, for a "
+                             "quick run (default: all)")
+    parser.add_argument("--n-jobs", metavar="N", type=int, default=None,
+                        help="folds fitted in parallel (default: 1; -1: all cores)")
+    parser.add_argument("--output", metavar="FILE.json", default=None,
+                        help="also write the scores, per fold and per emotion, as JSON")
+    add_cache_arguments(parser)
+    parser.set_defaults(func=run, parser=parser)
+    return parser
+
+
+def run(args):
+    """Run ``skemotion evaluate``; return the exit status (usage errors exit with 2)."""
+    return run_command("evaluate", args, _evaluate)
+
+
+def _evaluate(args):
+    from sklearn.model_selection import cross_val_predict
+
+    started = time.perf_counter()
+    setup = prepare(args)
+    _print_header(args, setup)
+    before = cache_counters(setup.cache)
+    X, y, groups = setup.X, setup.y, setup.groups
+    y_pred = cross_val_predict(setup.pipeline, X, y, groups=groups, cv=setup.cv,
+                               n_jobs=args.n_jobs)
+    results = score(y, y_pred, [test for _, test in setup.cv.split(X, y, groups)], setup.labels)
+    results.update(dataset=args.dataset, path=str(Path(args.path).expanduser().resolve()),
+                   loader_kwargs=setup.loader_kwargs, encoders=setup.chosen, cv=setup.cv_text,
+                   class_weight=args.class_weight,
+                   seconds=round(time.perf_counter() - started, 1))
+    print_results(results)
+    if args.n_jobs in (None, 1):  # workers' lookups are counted in the workers
+        print(f"Cache: {cache_summary(setup.cache, before)}")
+    if args.output is not None:
+        _write_json(args.output, results)
+    print(f"Done in {results['seconds']:.1f} s.")
+
+
+def prepare(args):
+    """Load the data and build the pipeline and the folds; usage errors come first."""
+    from sklearn.utils import Bunch
+
+    loader_kwargs = split_kwargs(args.dataset, args.split)
+    chosen = choose_encoders(args.encoder)
+    data = load_dataset(args.dataset, args.path, loader_kwargs, args.n_samples)
+    chosen = check_modalities(args.dataset, chosen, data.frame)
+    cache = cache_handle(args)
+    pipeline = build_pipeline(chosen, cache=cache, class_weight=args.class_weight)
+    cv, groups, cv_text = make_cv(data.frame, args.folds, data.group_noun, args.dataset)
+    return Bunch(
+        loader_kwargs=loader_kwargs, frame=data.frame, labels=data.labels, chosen=chosen,
+        X=data.frame[list(chosen)], y=data.frame["emotion"].to_numpy(), groups=groups,
+        cache=cache, pipeline=pipeline, cv=cv, cv_text=cv_text,
+    )
+
+
+# --- the data ------------------------------------------------------------------------------
+
+
+def split_kwargs(dataset, split):
+    """The loader keyword that ``--split`` sets (``{}`` without it)."""
+    if split is None:
+        return {}
+    if dataset not in SPLIT_PARAMETERS:
+        raise UsageError(f"--split applies to {', '.join(SPLIT_PARAMETERS)}; {dataset} is "
+                         "not distributed in splits")
+    return {SPLIT_PARAMETERS[dataset]: split}
+
+
+def load_dataset(dataset, path, loader_kwargs, n_samples=None):
+    """A Bunch: the dataset's ``frame`` (or a stratified subset of `n_samples` rows),
+    its ``labels`` in the dataset's order and ``group_noun`` (``"actors"``, or None)."""
+    import importlib
+
+    from sklearn.model_selection import train_test_split
+    from sklearn.utils import Bunch
+
+    module = importlib.import_module(f"skemotion.datasets._{dataset}")
+    bunch = getattr(module, f"load_{dataset}")(path, **loader_kwargs)
+    frame = bunch.frame
+    if n_samples is not None and n_samples < len(frame):
+        frame, _ = train_test_split(frame, train_size=n_samples, stratify=frame["emotion"],
+                                    random_state=RANDOM_STATE)
+        frame = frame.sort_index().reset_index(drop=True)
+    labels = [label for label in bunch.target_names if label in set(frame["emotion"])]
+    return Bunch(frame=frame, labels=labels, group_noun=module.INFO.group)
+
+
+def choose_encoders(specs):
+    """``{modality: (encoder name, model)}`` from the ``--encoder`` options (None: defaults)."""
+    if not specs:
+        return None
+    chosen = {}
+    for modality, name, model in specs:
+        if modality in chosen:
+            raise UsageError(f"--encoder names the {modality} modality twice")
+        if modality == "video":
+            raise UsageError(_NO_VIDEO)
+        if modality not in DEFAULT_ENCODERS:
+            raise UsageError(f"--encoder {modality}={name}: {modality!r} is not a modality "
+                             f"column of the datasets; they are {', '.join(DEFAULT_ENCODERS)}")
+        if ENCODERS[name][1] != modality:
+            fits = [n for n, (_, kind) in ENCODERS.items() if kind == modality]
+            raise UsageError(f"--encoder {modality}={name}: the {name} encoder reads "
+                             f"{ENCODERS[name][1]}, not {modality}; use {' or '.join(fits)}")
+        chosen[modality] = (name, model)
+    return chosen
+
+
+def check_modalities(dataset, chosen, frame):
+    """Check the chosen modalities against the frame's columns; default to what it has."""
+    columns = modality_columns(frame)
+    if chosen is None:
+        chosen = {c: (DEFAULT_ENCODERS[c], None) for c in columns if c in DEFAULT_ENCODERS}
+        if not chosen:
+            raise ValueError(f"{dataset}: no modality to encode (columns {columns}); {_NO_VIDEO}")
+        return chosen
+    lacking = [modality for modality in chosen if modality not in columns]
+    if lacking:
+        raise UsageError(f"{dataset} has no {' or '.join(lacking)} column; its modalities "
+                         f"are {', '.join(columns)}")
+    return chosen
+
+
+def modality_columns(frame):
+    return [c for c in ("audio", "text", "image", "video") if c in frame]
+
+
+_NO_VIDEO = ("video is not supported: skemotion has no video encoder (encode the audio "
+             "track, or face frames, and evaluate those)")
+
+
+# --- the model -----------------------------------------------------------------------------
+
+
+def build_pipeline(chosen, *, cache=None, class_weight=None):
+    """Encoder(s), then StandardScaler + LogisticRegression; late fusion for several."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from ._pipeline import make_multimodal_pipeline
+    from .fusion import LateFusionClassifier
+
+    several = len(chosen) > 1
+    # With several modalities, a missing item is a missing modality that fusion handles.
+    encoders = {
+        modality: build_encoder(name, cache=cache, model=model, verbose=sys.stderr.isatty(),
+                                missing="nan" if several else "error")
+        for modality, (name, model) in chosen.items()
+    }
+    classifier = (StandardScaler(), LogisticRegression(class_weight=class_weight, max_iter=1000))
+    if not several:
+        return make_pipeline(*encoders.values(), *classifier)
+    fusion = LateFusionClassifier(make_pipeline(*classifier))
+    return make_multimodal_pipeline(encoders, fusion=fusion)
+
+
+def make_cv(frame, folds, group_noun, dataset):
+    """The splitter, the groups to pass (or None) and a sentence that says which it is."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from ._model_selection import check_cv_groups, speaker_cv
+
+    if "group" in frame:
+        groups = frame["group"].to_numpy()
+        cv = check_cv_groups(speaker_cv(folds), groups, y=frame["emotion"])
+        return cv, groups, (f"StratifiedGroupKFold({folds}) by {group_noun} "
+                            f"({len(set(groups)):,}): none is in both training and test")
+    cv = StratifiedKFold(folds, shuffle=True, random_state=RANDOM_STATE)
+    return cv, None, (f"StratifiedKFold({folds}, shuffle=True, random_state={RANDOM_STATE}): "
+                      f"{dataset} has no speaker or subject ids to keep apart")
+
+
+# --- the scores ----------------------------------------------------------------------------
+
+
+def score(y, y_pred, tests, labels):
+    """Pooled and per-fold :func:`emotion_report`, their mean and sd, per-emotion recall."""
+    import numpy as np
+    from sklearn.metrics import recall_score
+
+    from ._metrics import emotion_report
+
+    folds = [emotion_report(y[test], y_pred[test]) for test in tests]
+    recall = recall_score(y, y_pred, labels=labels, average=None, zero_division=0)
+    counts = dict(zip(*np.unique(y, return_counts=True), strict=True))
+    return {
+        "n_samples": len(y),
+        "pooled": emotion_report(y, y_pred),
+        "folds": folds,
+        "mean": {key: float(np.mean([f[key] for f in folds])) for key in METRICS},
+        "sd": {key: float(np.std([f[key] for f in folds], ddof=1)) for key in METRICS},
+        "recall": {label: {"recall": float(r), "n": int(counts[label])}
+                   for label, r in zip(labels, recall, strict=True)},
+    }
+
+
+def print_results(results):
+    n_folds = len(results["folds"])
+    print(f"{'':<13}{'pooled':>7}   per fold (mean ± sd over {n_folds})")
+    for key, label in METRICS.items():
+        print(f"{label:<13}{results['pooled'][key]:>7.3f}   "
+              f"{results['mean'][key]:.3f} ± {results['sd'][key]:.3f}")
+    print()
+    print("Recall per emotion (pooled):")
+    width = max(map(len, results["recall"]))
+    for label, row in results["recall"].items():
+        print(f"  {label:<{width}} {row['recall']:.3f}  (n={row['n']:,})")
+
+
+def _print_header(args, setup):
+    frame, chosen = setup.frame, setup.chosen
+    print(f"skemotion evaluate {args.dataset}: {len(frame):,} items, "
+          f"{frame['emotion'].nunique()} emotions")
+    for modality, (name, model) in chosen.items():
+        detail = f" ({model})" if model else ""
+        print(f"  {modality}: {ENCODERS[name][0]}{detail}")
+    for modality in modality_columns(frame):
+        if modality not in chosen:
+            why = "no video encoder" if modality == "video" else "not chosen by --encoder"
+            print(f"  {modality}: not used ({why})")
+    fusion = "LateFusionClassifier over " if len(chosen) > 1 else ""
+    print(f"  classifier: {fusion}StandardScaler + LogisticRegression"
+          f"(class_weight={args.class_weight!r})")
+    print(f"  folds: {setup.cv_text}")
+    print(flush=True)
+
+
+def _write_json(path, results):
+    path = Path(path).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"Wrote {path.resolve()}")
+
+
+def _encoder_spec(text):
+    """Parse ``MODALITY=NAME[:MODEL]`` into ``(modality, name, model or None)``."""
+    modality, equals, rest = text.partition("=")
+    name, _, model = rest.partition(":")
+    if not equals or not modality:
+        raise argparse.ArgumentTypeError(f"expected MODALITY=NAME (e.g. audio=audio-features), "
+                                         f"got {text!r}")
+    if name not in ENCODERS:
+        raise argparse.ArgumentTypeError(f"unknown encoder {name!r} in {text!r}; choose from "
+                                         f"{', '.join(ENCODERS)}")
+    return modality, name, (os.path.expanduser(model) if model else None)
