@@ -3,8 +3,9 @@
 Each benchmark is its own script (``bench_*.py``) that prints its table and writes
 ``results/<name>.md`` and ``.json`` with the machine and the command. This entry point
 runs them one after another in fresh processes (so one's threads and memory do not
-distort the next), with a shared feature cache folder, then writes ``results/index.md``:
-every table's headline rows, linked. A failing benchmark is reported and the others
+distort the next), with a shared feature cache folder, then writes ``results/run.md``
+(each benchmark's wall time and peak memory) and ``results/index.md`` (every table's
+headline rows, linked). A failing benchmark is reported and the others
 still run; the exit status is 1 if any failed.
 
 Run from the repository root::
@@ -20,12 +21,13 @@ docstring); ``make_samples.py`` regenerates the bundled samples, not a table.
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from _common import BENCHMARKS, RESULTS
+from _common import BENCHMARKS, RESULTS, write_results
 
 # name -> (script, extra arguments; "{cache}" is the shared cache folder)
 BENCHMARKS_TO_RUN = {
@@ -43,15 +45,41 @@ INDEX_ROWS = 8
 
 
 def run_one(name, cache):
+    """Run one benchmark script; return its exit code, wall seconds and peak RSS (MB)."""
     script, extra = BENCHMARKS_TO_RUN[name]
     command = [sys.executable, str(BENCHMARKS / script)]
     command += [arg.format(cache=cache) for arg in extra]
     print(f"\n=== {name}: {' '.join(command[1:])}", flush=True)
     start = time.perf_counter()
-    code = subprocess.call(command, cwd=BENCHMARKS.parent)
+    process = subprocess.Popen(command, cwd=BENCHMARKS.parent)
+    # wait4 gives this child's own resource usage: its peak resident memory (KB on Linux).
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = code = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - start
-    print(f"=== {name}: exit {code} after {seconds:.0f} s", flush=True)
-    return code, seconds
+    peak_mb = usage.ru_maxrss / 1024
+    print(f"=== {name}: exit {code} after {seconds:.0f} s, peak RSS {peak_mb:.0f} MB", flush=True)
+    return code, seconds, peak_mb
+
+
+def write_runs(runs, cache):
+    """results/run.md: what the last run ran, how long each took and its peak memory."""
+    rows = [
+        {
+            "benchmark": name,
+            "script": BENCHMARKS_TO_RUN[name][0],
+            "exit": code,
+            "wall seconds": f"{seconds:.0f}",
+            "peak RSS (MB)": f"{peak_mb:.0f}",
+        }
+        for name, (code, seconds, peak_mb) in runs.items()
+    ]
+    notes = [
+        f"Feature caches in {cache}: a warm cache skips re-embedding in the accuracy tables "
+        "(the speed tables time the encoders themselves).",
+        "Peak RSS: the benchmark process's maximum resident memory (os.wait4), models and "
+        "data included.",
+    ]
+    write_results("run", "python benchmarks/run.py " + " ".join(sys.argv[1:]), rows, notes)
 
 
 def write_index():
@@ -104,12 +132,9 @@ def main(argv=None):
     failed = []
     if not args.index_only:
         Path(args.cache).mkdir(parents=True, exist_ok=True)
-        times = {}
-        for name in args.only or BENCHMARKS_TO_RUN:
-            code, times[name] = run_one(name, args.cache)
-            if code != 0:
-                failed.append(name)
-        print("\n" + "\n".join(f"{name:12} {s:7.0f} s" for name, s in times.items()))
+        runs = {name: run_one(name, args.cache) for name in args.only or BENCHMARKS_TO_RUN}
+        failed = [name for name, (code, _, _) in runs.items() if code != 0]
+        write_runs(runs, args.cache)
     write_index()
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
