@@ -29,13 +29,15 @@ from pathlib import Path
 
 from _common import BENCHMARKS, RESULTS, write_results
 
-# name -> (script, extra arguments; "{cache}" is the shared cache folder)
+# name -> (script, extra arguments; "{cache}" is the shared cache folder: audio and
+# fusion share the AudioFeatures of the RAVDESS clips, imbalance and meld the MiniLM
+# embeddings of their sentences)
 BENCHMARKS_TO_RUN = {
     "text": ("bench_text.py", []),
     "image": ("bench_image.py", []),
     "face": ("bench_face.py", []),
     "audio": ("bench_audio.py", ["--cache", "{cache}/audio"]),
-    "fusion": ("bench_fusion.py", ["--audio-features", "{cache}/fusion-audio"]),
+    "fusion": ("bench_fusion.py", ["--audio-features", "{cache}/audio"]),
     "gridsearch": ("bench_gridsearch.py", []),
     "imbalance": ("bench_imbalance.py", ["--cache", "{cache}/text"]),
     "meld": ("bench_meld.py", ["--cache", "{cache}/text"]),

@@ -24,6 +24,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ._audio import AudioFeatures
 from ._cache import EmbeddingCache, resolve_cache
+from ._demo import _Clock, default_cache_dir
 from ._metrics import emotion_report
 from ._model_selection import check_cv_groups, speaker_cv
 from ._pipeline import make_multimodal_pipeline
@@ -243,8 +244,6 @@ def _cache_handle(cache, stack):
         stack.callback(handle.close)
         return handle
     if cache is None:
-        from ._demo import default_cache_dir
-
         cache = default_cache_dir()
     return resolve_cache(cache)
 
@@ -262,25 +261,6 @@ def _one_blas_thread():
 
 def _weights_text(weights):
     return ", ".join(f"{name} {value:.1f}" for name, value in weights.items())
-
-
-class _Clock:
-    """Time the demo's stages and print one line per stage."""
-
-    def __init__(self):
-        self.start = time.perf_counter()
-
-    def elapsed(self):
-        return time.perf_counter() - self.start
-
-    @contextmanager
-    def stage(self, what):
-        began = time.perf_counter()
-        print(f"[{self.elapsed():6.1f} s] {what} ...", flush=True)
-        yield
-        print(f"[{self.elapsed():6.1f} s]   done in {time.perf_counter() - began:.1f} s",
-              flush=True)
-        print()
 
 
 def _print_header(cache, temporary, output_dir, plots_error):

@@ -13,7 +13,12 @@ _WORDS = "i am so happy feel joyful furious sad angry the a is this not very lov
 def tiny_text_model_dir():
     """A 2-layer, 32-dimensional sentence-transformers model saved to a temp folder."""
     import torch
-    from sentence_transformers import SentenceTransformer, models
+    from sentence_transformers import SentenceTransformer
+
+    try:  # sentence-transformers >= 6 moved the modules (the old path warns)
+        from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    except ImportError:
+        from sentence_transformers.models import Pooling, Transformer
     from transformers import BertConfig, BertModel, BertTokenizer
 
     root = Path(tempfile.mkdtemp(prefix="skemotion-tiny-text-"))
@@ -29,9 +34,9 @@ def tiny_text_model_dir():
     transformer_dir = root / "transformer"
     BertModel(config).save_pretrained(transformer_dir)
     tokenizer.save_pretrained(transformer_dir)
-    word = models.Transformer(str(transformer_dir), max_seq_length=64)
+    word = Transformer(str(transformer_dir), max_seq_length=64)
     dim = getattr(word, "get_embedding_dimension", None) or word.get_word_embedding_dimension
-    pooling = models.Pooling(dim(), pooling_mode="mean")
+    pooling = Pooling(dim(), pooling_mode="mean")
     model_dir = root / "model"
     SentenceTransformer(modules=[word, pooling], device="cpu").save(str(model_dir))
     return str(model_dir)
