@@ -19,6 +19,7 @@ from ._metrics import EMOTION_SCORING, emotion_report
 from ._model_selection import GroupLeakageWarning, check_cv_groups, speaker_cv
 from ._pipeline import make_multimodal_pipeline
 from ._text import TextEncoder
+from ._thresholds import TunedOffsetClassifierCV
 from .fusion import AttentionFusionClassifier, EarlyFusion, LateFusionClassifier, weight_grid
 
 __version__ = "0.1.0.dev0"
@@ -35,6 +36,7 @@ __all__ = [
     "ImageEncoder",
     "LateFusionClassifier",
     "TextEncoder",
+    "TunedOffsetClassifierCV",
     "check_cv_groups",
     "config_context",
     "emotion_report",
