@@ -147,8 +147,7 @@ def main(argv=None):
         notes.append(
             f"AudioFeatures(): {features.shape[1]} features per clip; "
             f"{time.perf_counter() - start:.1f} s to compute or load them from the cache "
-            f"{args.audio_features} (a cold run analysed the 1,440 clips in 232 s wall on "
-            "this loaded 2-core machine)."
+            f"{args.audio_features}."
         )
         df = pd.concat([df, features.add_prefix("af_")], axis=1)
         spec = ("passthrough", ["af_" + c for c in features.columns])

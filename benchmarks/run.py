@@ -25,6 +25,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from _common import BENCHMARKS, RESULTS, write_results
@@ -64,24 +65,33 @@ def run_one(name, cache):
 
 
 def write_runs(runs, cache):
-    """results/run.md: what the last run ran, how long each took and its peak memory."""
-    rows = [
-        {
+    """results/run.md: each benchmark's last run, its wall time and peak memory.
+
+    Rows of benchmarks not run this time are kept from the previous run.md, with their
+    own date, so the table covers every benchmark.
+    """
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    previous = RESULTS / "run.json"
+    rows = {}
+    if previous.exists():
+        rows = {row["benchmark"]: row for row in json.loads(previous.read_text())["rows"]}
+    for name, (code, seconds, peak_mb) in runs.items():
+        rows[name] = {
             "benchmark": name,
             "script": BENCHMARKS_TO_RUN[name][0],
             "exit": code,
             "wall seconds": f"{seconds:.0f}",
             "peak RSS (MB)": f"{peak_mb:.0f}",
+            "run at": stamp,
         }
-        for name, (code, seconds, peak_mb) in runs.items()
-    ]
+    ordered = [rows[name] for name in BENCHMARKS_TO_RUN if name in rows]
     notes = [
         f"Feature caches in {cache}: a warm cache skips re-embedding in the accuracy tables "
         "(the speed tables time the encoders themselves).",
         "Peak RSS: the benchmark process's maximum resident memory (os.wait4), models and "
-        "data included.",
+        "data included. 'run at': when that benchmark last ran through this script.",
     ]
-    write_results("run", "python benchmarks/run.py " + " ".join(sys.argv[1:]), rows, notes)
+    write_results("run", "python benchmarks/run.py " + " ".join(sys.argv[1:]), ordered, notes)
 
 
 def write_index():

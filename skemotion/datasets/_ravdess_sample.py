@@ -6,12 +6,13 @@ from pathlib import Path
 import pandas as pd
 from sklearn.utils import Bunch
 
+from ._ravdess import EMOTIONS
+
 SAMPLE_FOLDER = "ravdess_sample"
 SAMPLE_TABLE = "clips.csv"
 
 # RAVDESS emotion codes 01-08, in code order.
-RAVDESS_EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust",
-                    "surprised")
+RAVDESS_EMOTIONS = tuple(EMOTIONS.values())
 
 _DESCR_TEMPLATE = """\
 .. _ravdess_sample:
@@ -120,7 +121,7 @@ def load_ravdess_sample(*, return_X_y=False):
 
     Examples
     --------
-    >>> from skemotion.datasets._ravdess_sample import load_ravdess_sample
+    >>> from skemotion.datasets import load_ravdess_sample
     >>> sample = load_ravdess_sample()
     >>> sample.frame.shape
     (192, 42)
