@@ -297,7 +297,7 @@ def _check_writer(path):
             import pyarrow  # noqa: F401
         except ImportError as exc:
             raise ImportError(f"writing {path.name} (.parquet) requires pyarrow: pip install "
-                              "pyarrow, or write an .npz file") from exc
+                              "'skemotion[parquet]' (or pyarrow), or write an .npz file") from exc
 
 
 def _output_path(text):

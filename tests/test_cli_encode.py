@@ -109,7 +109,7 @@ def test_parquet_without_pyarrow_names_the_fix(clips, tmp_path, monkeypatch, cap
     assert encode(clips, "-o", tmp_path / "f.parquet", "--encoder", "audio-features") == 1
     err = capsys.readouterr().err
     assert "skemotion encode: error: ImportError:" in err
-    assert "pip install pyarrow" in err
+    assert "pip install 'skemotion[parquet]'" in err
     assert not (tmp_path / "f.parquet").exists()
 
 
