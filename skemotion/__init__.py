@@ -18,6 +18,7 @@ from ._image import ImageEncoder
 from ._metrics import EMOTION_SCORING, emotion_report
 from ._model_selection import GroupLeakageWarning, check_cv_groups, speaker_cv
 from ._pipeline import make_multimodal_pipeline
+from ._speaker import SpeakerNormalizer
 from ._text import TextEncoder
 from ._thresholds import TunedOffsetClassifierCV
 from .fusion import AttentionFusionClassifier, EarlyFusion, LateFusionClassifier, weight_grid
@@ -35,6 +36,7 @@ __all__ = [
     "GroupLeakageWarning",
     "ImageEncoder",
     "LateFusionClassifier",
+    "SpeakerNormalizer",
     "TextEncoder",
     "TunedOffsetClassifierCV",
     "check_cv_groups",
