@@ -1,14 +1,19 @@
-"""make_multimodal_pipeline: per-modality encoders, an optional sampler, a fusion step."""
+"""make_multimodal_pipeline: per-modality encoders, optional speaker normalisation and
+sampler, a fusion step."""
 
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
 from ._optional import import_optional_dependency
+from ._speaker import SpeakerNormalizer
+
+# The ColumnTransformer's name for the speaker column it passes through.
+SPEAKER_STEP = "speaker"
 
 
-def make_multimodal_pipeline(encoders, fusion, *, sampler=None, cache=None):
-    """Build ``encoders -> [sampler ->] fusion`` with modality-prefixed feature names.
+def make_multimodal_pipeline(encoders, fusion, *, speaker=None, sampler=None, cache=None):
+    """Build ``encoders -> [speaker normalisation ->] [sampler ->] fusion``.
 
     Parameters
     ----------
@@ -23,6 +28,14 @@ def make_multimodal_pipeline(encoders, fusion, *, sampler=None, cache=None):
         The last step: a fusion classifier (:class:`LateFusionClassifier`,
         :class:`AttentionFusionClassifier`), or a ``Pipeline`` such as
         ``make_pipeline(EarlyFusion(), LogisticRegression())``.
+    speaker : str or None, default=None
+        The input column holding each row's speaker (actor, subject) id. When given,
+        the column passes through the encoders and a :class:`SpeakerNormalizer` step
+        standardises every modality's features within each speaker, then drops it, so
+        the fusion step sees speaker-normalised features only. A speaker not seen in
+        ``fit`` is normalised from their own rows in the data being predicted: predict
+        a new speaker's clips together (see :class:`SpeakerNormalizer`). Its options
+        are the step's parameters (``speaker__min_samples``, ``speaker__with_std``).
     sampler : imbalanced-learn sampler or None, default=None
         Placed after the encoders (samplers resample in ``fit`` only); the result is then
         an :class:`imblearn.pipeline.Pipeline`. Samplers such as SMOTE do not accept NaN,
@@ -36,7 +49,8 @@ def make_multimodal_pipeline(encoders, fusion, *, sampler=None, cache=None):
     -------
     pipeline : Pipeline or imblearn.pipeline.Pipeline
         Steps ``"encoders"`` (a :class:`~sklearn.compose.ColumnTransformer`, output
-        set to pandas), optionally ``"sampler"``, and ``"fusion"``.
+        set to pandas), optionally ``"speaker"`` (a :class:`SpeakerNormalizer`) and
+        ``"sampler"``, and ``"fusion"``.
 
     Notes
     -----
@@ -60,6 +74,15 @@ def make_multimodal_pipeline(encoders, fusion, *, sampler=None, cache=None):
     ...     fusion=LateFusionClassifier(LogisticRegression()))
     >>> pipe.fit(df, [0, 1, 0, 1]).named_steps["fusion"].modalities_
     {'face': array([0, 1]), 'audio': array([2])}
+
+    With each row's speaker in a column, every modality is normalised per speaker:
+
+    >>> df["actor"] = ["ann", "ann", "bob", "bob"]
+    >>> pipe = make_multimodal_pipeline(
+    ...     {"face": ("passthrough", ["au_1", "au_2"]), "audio": ("passthrough", ["pitch"])},
+    ...     fusion=LateFusionClassifier(LogisticRegression()), speaker="actor")
+    >>> list(pipe.fit(df, [0, 1, 0, 1]).named_steps)
+    ['encoders', 'speaker', 'fusion']
     """
     if not isinstance(encoders, dict) or not encoders:
         raise ValueError(
@@ -82,18 +105,32 @@ def make_multimodal_pipeline(encoders, fusion, *, sampler=None, cache=None):
             encoder, columns = spec
         else:
             encoder, columns = spec, modality
+        if speaker is not None and modality == SPEAKER_STEP:
+            raise ValueError(
+                f"make_multimodal_pipeline: with speaker={speaker!r}, no modality may be "
+                f"named {SPEAKER_STEP!r} (the name of the speaker column's step). Rename it."
+            )
         if cache is not None and not isinstance(encoder, str):
             if "cache" in encoder.get_params(deep=False):
                 encoder = clone(encoder).set_params(cache=cache)
         transformers.append((modality, encoder, columns))
+    steps = []
+    if speaker is not None:
+        if not isinstance(speaker, str) or not speaker:
+            raise ValueError(
+                "The 'speaker' parameter of make_multimodal_pipeline must be the name of "
+                f"the input column holding the speaker ids, or None. Got {speaker!r} instead."
+            )
+        transformers.append((SPEAKER_STEP, "passthrough", [speaker]))
+        normalizer = SpeakerNormalizer(f"{SPEAKER_STEP}__{speaker}")
+        steps.append(("speaker", normalizer.set_output(transform="pandas")))
     column_transformer = ColumnTransformer(
         transformers, remainder="drop", verbose_feature_names_out=True
     ).set_output(transform="pandas")
+    steps.insert(0, ("encoders", column_transformer))
     if sampler is None:
-        return Pipeline([("encoders", column_transformer), ("fusion", fusion)])
+        return Pipeline([*steps, ("fusion", fusion)])
     imblearn_pipeline = import_optional_dependency(
         "imblearn.pipeline", extra="imbalanced", caller="make_multimodal_pipeline(sampler=...)"
     )
-    return imblearn_pipeline.Pipeline(
-        [("encoders", column_transformer), ("sampler", sampler), ("fusion", fusion)]
-    )
+    return imblearn_pipeline.Pipeline([*steps, ("sampler", sampler), ("fusion", fusion)])

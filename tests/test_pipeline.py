@@ -227,3 +227,85 @@ def test_encoder_reads_the_column_named_after_its_modality():
 def test_bad_encoders(encoders, match):
     with pytest.raises(ValueError, match=match):
         make_multimodal_pipeline(encoders, fusion=LogisticRegression())
+
+
+# --- speaker normalisation --------------------------------------------------------------
+
+
+def _speaker_frame(n_speakers=8, per_speaker=20, seed=0):
+    """The label moves each modality a little within a speaker; speakers differ a lot."""
+    rng = np.random.default_rng(seed)
+    speaker = np.repeat([f"s{k}" for k in range(n_speakers)], per_speaker)
+    y = np.tile([0, 1], n_speakers * per_speaker // 2)
+    offset = rng.normal(0, 10, (n_speakers, 2))[np.repeat(np.arange(n_speakers), per_speaker)]
+    frame = pd.DataFrame({
+        "actor": speaker,
+        "au_1": y + rng.normal(0, 0.4, len(y)) + offset[:, 0],
+        "pitch": y + rng.normal(0, 0.6, len(y)) + offset[:, 1],
+    })  # fmt: skip
+    return frame, np.array(["calm", "angry"])[y]
+
+
+def test_speaker_normalises_every_modality_and_is_dropped_before_fusion():
+    df, y = _speaker_frame()
+    pipe = make_multimodal_pipeline(
+        {"face": ("passthrough", ["au_1"]), "audio": ("passthrough", ["pitch"])},
+        fusion=LateFusionClassifier(LogisticRegression()),
+        speaker="actor",
+    )
+    assert list(pipe.named_steps) == ["encoders", "speaker", "fusion"]
+    pipe.fit(df, y)
+    fusion = pipe.named_steps["fusion"]
+    assert list(fusion.feature_names_in_) == ["face__au_1", "audio__pitch"]
+    normalised = pipe[:-1].transform(df)
+    by_actor = normalised.groupby(df["actor"].to_numpy())
+    np.testing.assert_allclose(by_actor.mean().to_numpy(), 0, atol=1e-12)
+    # Speaker-independent: unseen actors are normalised from their own clips.
+    from sklearn.model_selection import GroupKFold, cross_val_score
+
+    cv, groups = GroupKFold(4), df["actor"]
+    adapted = cross_val_score(pipe, df, y, groups=groups, cv=cv).mean()
+    plain = make_multimodal_pipeline(
+        {"face": ("passthrough", ["au_1"]), "audio": ("passthrough", ["pitch"])},
+        fusion=LateFusionClassifier(LogisticRegression()),
+    )
+    assert adapted > 0.85 > 0.7 > cross_val_score(plain, df, y, groups=groups, cv=cv).mean()
+
+
+def test_speaker_options_are_step_parameters_and_nan_blocks_stay_missing():
+    df, y = _speaker_frame()
+    df.loc[:5, "pitch"] = np.nan  # audio missing for six clips
+    pipe = make_multimodal_pipeline(
+        {"face": ("passthrough", ["au_1"]), "audio": ("passthrough", ["pitch"])},
+        fusion=LateFusionClassifier(LogisticRegression()),
+        speaker="actor",
+    ).set_params(speaker__min_samples=1, speaker__with_std=False)
+    pipe.fit(df, y)
+    assert pipe.named_steps["speaker"].min_samples == 1
+    assert pipe[:-1].transform(df)["audio__pitch"].isna().sum() == 6
+    assert pipe.predict(df).shape == (len(df),)
+
+
+def test_speaker_with_a_sampler_resamples_normalised_features():
+    pytest.importorskip("imblearn", reason="imbalanced-learn is not installed")
+    from imblearn.over_sampling import RandomOverSampler
+
+    df, y = _speaker_frame()
+    pipe = make_multimodal_pipeline(
+        {"face": ("passthrough", ["au_1"])},
+        fusion=LogisticRegression(),
+        speaker="actor",
+        sampler=RandomOverSampler(random_state=0),
+    )
+    assert list(pipe.named_steps) == ["encoders", "speaker", "sampler", "fusion"]
+    assert pipe.fit(df, y).score(df, y) > 0.8
+
+
+@pytest.mark.parametrize(
+    "encoders, speaker, match",
+    [({"speaker": ("passthrough", ["au_1"])}, "actor", "no modality may be named 'speaker'"),
+     ({"face": ("passthrough", ["au_1"])}, 3, "name of the input column")],
+)  # fmt: skip
+def test_bad_speaker(encoders, speaker, match):
+    with pytest.raises(ValueError, match=match):
+        make_multimodal_pipeline(encoders, fusion=LogisticRegression(), speaker=speaker)
