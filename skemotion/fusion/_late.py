@@ -38,7 +38,136 @@ def _estimator_has(attr):
     return check
 
 
-class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class _PerModalityClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """What late and stacking fusion share: one fitted clone of `estimator` per modality.
+
+    Subclasses combine the per-modality probabilities (:meth:`_probas`) in
+    ``predict_proba``.
+    """
+
+    def _fit_modalities(self, X, y, sample_weight):
+        """Validate, encode the labels, fit one classifier per modality.
+
+        Returns ``(X, y_enc, present, sample_weight)``: X validated and mean-imputed
+        where a present block has a NaN, the encoded labels, the presence mask and the
+        checked sample weights.
+        """
+        X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
+        check_classification_targets(y)
+        name = type(self).__name__
+        self._le = LabelEncoder().fit(y)
+        self.classes_ = self._le.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{name} needs samples of at least 2 classes in the data; got "
+                f"only one class: {self.classes_[0]!r}."
+            )
+        y_enc = self._le.transform(y)
+        self.class_prior_ = np.bincount(y_enc, minlength=len(self.classes_)) / len(y_enc)
+        if sample_weight is not None:
+            if not has_fit_parameter(self.estimator, "sample_weight"):
+                raise TypeError(
+                    f"{name} got sample_weight, but its estimator "
+                    f"{type(self.estimator).__name__} does not accept sample_weight in fit. "
+                    "Use a classifier that does, or class_weight, or drop sample_weight."
+                )
+            sample_weight = _check_sample_weight(sample_weight, X)
+        self.modalities_ = resolve_modalities(
+            self, getattr(self, "feature_names_in_", None), X.shape[1]
+        )
+        self._check_modality_params()
+        present = presence(X, self.modalities_)
+        observed = ~np.isnan(X)
+        counts = observed.sum(axis=0)
+        self.mean_ = np.divide(
+            np.where(observed, X, 0.0).sum(axis=0), counts, out=np.zeros(X.shape[1]),
+            where=counts > 0,
+        )  # fmt: skip
+        X = np.where(observed | ~present_rows(present, self.modalities_, X.shape[1]), X, self.mean_)
+        memory = self.memory
+        if isinstance(memory, (str, os.PathLike)):
+            memory = os.path.expanduser(os.fspath(memory))  # joblib takes "~" literally
+        fit_modality = check_memory(memory).cache(_fit_modality)
+        self.estimators_ = {}
+        for k, (modality, cols) in enumerate(self.modalities_.items()):
+            rows = present[:, k]
+            if not rows.any():
+                raise ValueError(
+                    f"{name}: modality {modality!r} is missing (all NaN) in "
+                    "every training sample; there is nothing to fit it on."
+                )
+            if len(np.unique(y_enc[rows])) < 2:
+                raise ValueError(
+                    f"{name}: modality {modality!r} is present only in samples "
+                    "of one class; its classifier cannot be fit."
+                )
+            self.estimators_[modality] = fit_modality(
+                clone(self.estimator),
+                X[np.ix_(rows, cols)],
+                y_enc[rows],
+                None if sample_weight is None else sample_weight[rows],
+            )
+        return X, y_enc, present, sample_weight
+
+    def _check_modality_params(self):
+        """Check parameters that depend on the modalities found (a hook)."""
+
+    def _probas(self, X):
+        """Per-modality probabilities (n_modalities, n_samples, n_classes) and presence."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        present = presence(X, self.modalities_)
+        observed = ~np.isnan(X)
+        X = np.where(observed | ~present_rows(present, self.modalities_, X.shape[1]), X, self.mean_)
+        probas = np.full((len(self.modalities_), X.shape[0], len(self.classes_)), np.nan)
+        for k, (modality, cols) in enumerate(self.modalities_.items()):
+            rows = present[:, k]
+            if rows.any():
+                est = self.estimators_[modality]
+                # A modality's model may have seen only some classes (missing data in fit).
+                probas[k][np.ix_(rows, est.classes_)] = est.predict_proba(X[np.ix_(rows, cols)])
+                probas[k][rows] = np.nan_to_num(probas[k][rows], nan=0.0)
+        return probas, present
+
+    def predict(self, X):
+        """Predict the class with the highest fused probability.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            All modalities' features; an all-NaN block is a missing modality.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def predict_proba_per_modality(self, X):
+        """Each modality's own class probabilities, before fusion.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            All modalities' features.
+
+        Returns
+        -------
+        probas : dict of str to ndarray of shape (n_samples, n_classes)
+            Rows of samples where the modality is missing are NaN.
+        """
+        probas, _ = self._probas(X)
+        return dict(zip(self.modalities_, probas, strict=True))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+class LateFusionClassifier(_PerModalityClassifier):
     """Fit one classifier per modality and combine their probabilities with weights.
 
     Each modality's block of columns gets its own clone of `estimator`. The fused
@@ -162,78 +291,11 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self : object
             The fitted classifier.
         """
-        X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
-        check_classification_targets(y)
-        self._le = LabelEncoder().fit(y)
-        self.classes_ = self._le.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"LateFusionClassifier needs samples of at least 2 classes in the data; got "
-                f"only one class: {self.classes_[0]!r}."
-            )
-        y_enc = self._le.transform(y)
-        self.class_prior_ = np.bincount(y_enc, minlength=len(self.classes_)) / len(y_enc)
-        if sample_weight is not None:
-            if not has_fit_parameter(self.estimator, "sample_weight"):
-                raise TypeError(
-                    f"LateFusionClassifier got sample_weight, but its estimator "
-                    f"{type(self.estimator).__name__} does not accept sample_weight in fit. "
-                    "Use a classifier that does, or class_weight, or drop sample_weight."
-                )
-            sample_weight = _check_sample_weight(sample_weight, X)
-        self.modalities_ = resolve_modalities(
-            self, getattr(self, "feature_names_in_", None), X.shape[1]
-        )
-        resolve_weights(self, list(self.modalities_))  # fail early on a bad spelling
-        present = presence(X, self.modalities_)
-        observed = ~np.isnan(X)
-        counts = observed.sum(axis=0)
-        self.mean_ = np.divide(
-            np.where(observed, X, 0.0).sum(axis=0), counts, out=np.zeros(X.shape[1]),
-            where=counts > 0,
-        )  # fmt: skip
-        X = np.where(observed | ~present_rows(present, self.modalities_, X.shape[1]), X, self.mean_)
-        memory = self.memory
-        if isinstance(memory, (str, os.PathLike)):
-            memory = os.path.expanduser(os.fspath(memory))  # joblib takes "~" literally
-        fit_modality = check_memory(memory).cache(_fit_modality)
-        self.estimators_ = {}
-        for k, (modality, cols) in enumerate(self.modalities_.items()):
-            rows = present[:, k]
-            if not rows.any():
-                raise ValueError(
-                    f"LateFusionClassifier: modality {modality!r} is missing (all NaN) in "
-                    "every training sample; there is nothing to fit it on."
-                )
-            if len(np.unique(y_enc[rows])) < 2:
-                raise ValueError(
-                    f"LateFusionClassifier: modality {modality!r} is present only in samples "
-                    "of one class; its classifier cannot be fit."
-                )
-            self.estimators_[modality] = fit_modality(
-                clone(self.estimator),
-                X[np.ix_(rows, cols)],
-                y_enc[rows],
-                None if sample_weight is None else sample_weight[rows],
-            )
+        self._fit_modalities(X, y, sample_weight)
         return self
 
-    def _probas(self, X):
-        """Per-modality probabilities (n_modalities, n_samples, n_classes) and presence."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
-        present = presence(X, self.modalities_)
-        observed = ~np.isnan(X)
-        X = np.where(observed | ~present_rows(present, self.modalities_, X.shape[1]), X, self.mean_)
-        probas = np.full((len(self.modalities_), X.shape[0], len(self.classes_)), np.nan)
-        for k, (modality, cols) in enumerate(self.modalities_.items()):
-            rows = present[:, k]
-            if rows.any():
-                est = self.estimators_[modality]
-                # A modality's model may have seen only some classes (missing data in fit).
-                probas[k][np.ix_(rows, est.classes_)] = est.predict_proba(X[np.ix_(rows, cols)])
-                probas[k][rows] = np.nan_to_num(probas[k][rows], nan=0.0)
-        return probas, present
+    def _check_modality_params(self):
+        resolve_weights(self, list(self.modalities_))  # fail early on a bad spelling
 
     def _sample_weights(self, present):
         """Weights per sample and modality, renormalised over the present modalities."""
@@ -282,38 +344,6 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         w, none = self._sample_weights(present)
         return self._fuse(probas, w, none)
 
-    def predict(self, X):
-        """Predict the class with the highest fused probability.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            All modalities' features; an all-NaN block is a missing modality.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels.
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-    def predict_proba_per_modality(self, X):
-        """Each modality's own class probabilities, before fusion.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            All modalities' features.
-
-        Returns
-        -------
-        probas : dict of str to ndarray of shape (n_samples, n_classes)
-            Rows of samples where the modality is missing are NaN.
-        """
-        probas, _ = self._probas(X)
-        return dict(zip(self.modalities_, probas, strict=True))
-
     def explain(self, X):
         """How much each modality contributed to each sample's predicted class.
 
@@ -350,8 +380,3 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         frame.insert(0, "predicted", self.classes_[pred])
         frame["present"] = present.sum(axis=1)
         return frame
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
