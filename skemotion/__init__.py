@@ -21,7 +21,13 @@ from ._pipeline import make_multimodal_pipeline
 from ._speaker import SpeakerNormalizer
 from ._text import TextEncoder
 from ._thresholds import TunedOffsetClassifierCV
-from .fusion import AttentionFusionClassifier, EarlyFusion, LateFusionClassifier, weight_grid
+from .fusion import (
+    AttentionFusionClassifier,
+    EarlyFusion,
+    LateFusionClassifier,
+    StackingFusionClassifier,
+    weight_grid,
+)
 
 __version__ = "0.1.0.dev0"
 
@@ -37,6 +43,7 @@ __all__ = [
     "ImageEncoder",
     "LateFusionClassifier",
     "SpeakerNormalizer",
+    "StackingFusionClassifier",
     "TextEncoder",
     "TunedOffsetClassifierCV",
     "check_cv_groups",

@@ -173,7 +173,8 @@ def test_bad_weights(weights, match):
 
 def test_late_fusion_is_the_weighted_mean_of_per_modality_probabilities():
     X, y = _two_modalities()
-    clf = LateFusionClassifier(_lr(), weights={"face": 0.75, "audio": 0.25}).fit(X, y)
+    clf = LateFusionClassifier(_lr(), weights={"face": 0.75, "audio": 0.25}, rule="mean")
+    clf.fit(X, y)
     assert set(clf.estimators_) == {"face", "audio"}
     assert clf.estimators_["face"] is not clf.estimator
     per = clf.predict_proba_per_modality(X)
@@ -185,6 +186,10 @@ def test_late_fusion_is_the_weighted_mean_of_per_modality_probabilities():
     np.testing.assert_allclose(seq.predict_proba(X), clf.predict_proba(X))
     assert list(clf.classes_) == ["anger", "joy", "sad"]
     assert set(clf.predict(X)) <= set(clf.classes_)
+
+
+def test_product_is_the_default_rule():
+    assert LateFusionClassifier(_lr()).rule == "product"
 
 
 def test_late_fusion_product_rule_is_the_weighted_geometric_mean():

@@ -188,9 +188,13 @@ class LateFusionClassifier(_PerModalityClassifier):
         modality in the order of ``modalities_``. None weighs them equally. Weights are
         relative: they are renormalised to sum to 1 over the modalities present in each
         sample.
-    rule : {"mean", "product"}, default="mean"
-        ``"mean"``: weighted arithmetic mean of the probabilities. ``"product"``: weighted
-        geometric mean (a weighted product of experts), renormalised over the classes.
+    rule : {"product", "mean"}, default="product"
+        ``"product"``: weighted geometric mean (a weighted product of experts),
+        renormalised over the classes: a class must be plausible to every modality.
+        ``"mean"``: weighted arithmetic mean of the probabilities. The product won in
+        every configuration measured on RAVDESS face + voice (by actor; e.g. 0.876 vs
+        0.832 accuracy with equal weights and speaker normalisation,
+        benchmarks/results/fusion.md), hence the default.
     modalities : dict or None, default=None
         Which columns belong to which modality. None reads it from DataFrame column
         names prefixed ``"<modality>__"`` (what :func:`make_multimodal_pipeline` writes);
@@ -252,7 +256,7 @@ class LateFusionClassifier(_PerModalityClassifier):
     ...                            modalities={"face": [0], "audio": [1]}).fit(X, y)
     >>> clf.predict_proba(X[:2]).round(2)
     array([[0.56, 0.44],
-           [0.36, 0.64]])
+           [0.35, 0.65]])
     >>> X[0, 0] = np.nan  # face missing for the first sample: audio alone decides
     >>> clf.predict_proba(X[:1]).round(2)
     array([[0.44, 0.56]])
@@ -266,7 +270,7 @@ class LateFusionClassifier(_PerModalityClassifier):
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],
     }
 
-    def __init__(self, estimator, *, weights=None, rule="mean", modalities=None, memory=None):
+    def __init__(self, estimator, *, weights=None, rule="product", modalities=None, memory=None):
         self.estimator = estimator
         self.weights = weights
         self.rule = rule
