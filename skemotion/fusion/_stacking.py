@@ -33,7 +33,7 @@ class StackingFusionClassifier(_PerModalityClassifier):
     estimator : classifier with ``predict_proba``
         The base classifier, cloned once per modality.
     final_estimator : classifier with ``predict_proba`` or None, default=None
-        The meta classifier. None is ``LogisticRegression(C=0.1, max_iter=1000)``:
+        The meta classifier. None is ``LogisticRegression(C=0.1, max_iter=5000)``:
         strongly regularised, as it has few samples per meta feature (RAVDESS face +
         voice: 0.874 accuracy at C=0.1, 0.865 at C=1; benchmarks/results/fusion.md).
     cv : int, cross-validation generator or iterable, default=5
@@ -156,7 +156,7 @@ class StackingFusionClassifier(_PerModalityClassifier):
             )  # fmt: skip
         final = self.final_estimator
         if final is None:
-            final = LogisticRegression(C=0.1, max_iter=1000)
+            final = LogisticRegression(C=0.1, max_iter=5000)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         meta = self._meta_features(out_of_fold, present)
         self.final_estimator_ = clone(final).fit(meta, y_enc, **kwargs)
