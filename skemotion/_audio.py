@@ -23,7 +23,10 @@ FEATURE_GROUPS = (
 STATISTICS = ("mean", "std", "min", "max", "median", "p10", "p90", "iqr", "skew", "kurtosis")
 # Chosen by 5-fold cross-validation by actor on RAVDESS (benchmarks/results/audio.md):
 # chroma (pitch classes, made for music) cost 1.4 points of accuracy; the 10th and 90th
-# percentiles, a robust range, added 2.
+# percentiles, a robust range, added 2. Rechecked with the analysis rate (16 kHz) and
+# the frames summarised (active ones) across protocols, by actor, two training speakers,
+# and short 24.4 kHz clips one speaker to another (benchmarks/results/audio_ablation.md):
+# chroma, all frames and 22.05 or 24 kHz each lost or tied in every one.
 DEFAULT_FEATURES = tuple(group for group in FEATURE_GROUPS if group != "chroma")
 DEFAULT_STATS = ("mean", "std", "p10", "p90")
 # Bump when a change in the recipe would make cached features of older versions wrong.
@@ -86,8 +89,18 @@ class AudioFeatures(AudioItemsMixin, BaseFrozenEncoder):
     n_mfcc : int, default=20
         Number of MFCCs (``mfcc`` and ``mfcc_delta`` groups).
     sampling_rate : int, default=16000
-        Every clip is resampled to this rate before analysis; it is also the rate of
-        items given as bare arrays.
+        Every clip is resampled to this rate before analysis, so that features of
+        files recorded at different rates stay comparable; it is also the rate of
+        items given as bare arrays. The mel bands of the MFCCs stop at 7.6 kHz at any
+        rate; the spectral-shape groups and the top contrast band reach up to half
+        this rate.
+    frames : {"active", "all"}, default="active"
+        The frames each statistic is taken over. ``"active"``: those within 40 dB of
+        the clip's loudest, so that leading and trailing silence does not dilute the
+        statistics of speech. ``"all"``: every frame, silence included, as librosa
+        recipes usually do; the statistics then also reflect how much of the clip is
+        silence. Either way ``pitch`` is taken over voiced frames only, and silent
+        frames are unvoiced (``voicing`` 0).
     n_jobs : int or None, default=None
         None (or 1) reads and analyses clips in the encoder's worker threads (up to 4):
         no start-up cost, but the GIL limits the gain (1.3-1.6x on 2 cores). ``n > 1``
@@ -128,8 +141,11 @@ class AudioFeatures(AudioItemsMixin, BaseFrozenEncoder):
     see the user guide. Frames are 25 ms (rounded to a power of two of samples) every
     10 ms; pitch uses 50 ms frames and YIN (de Cheveigné & Kawahara 2002) between 60
     and 600 Hz. Statistics other than those of ``pitch`` are taken over the clip's
-    active frames: those within 40 dB of its loudest, so that leading and trailing
-    silence does not dilute them. A clip with no voiced frame has 0 for every pitch
+    active frames (``frames="active"``): those within 40 dB of its loudest, so that
+    leading and trailing silence does not dilute them. The defaults (16 kHz, active
+    frames, no chroma) were chosen by an ablation on RAVDESS by actor, with two
+    training speakers, and on short 24.4 kHz clips from one speaker to another
+    (``benchmarks/results/audio_ablation.md``). A clip with no voiced frame has 0 for every pitch
     statistic (its ``voicing`` says why). Clips shorter than one analysis window are
     zero-padded to one window. Feature values depend on librosa's implementation:
     its major version is part of the cache key.
@@ -161,6 +177,7 @@ class AudioFeatures(AudioItemsMixin, BaseFrozenEncoder):
         "stats": [tuple, list],
         "n_mfcc": [Interval(Integral, 1, _N_MELS, closed="both")],
         "sampling_rate": [Interval(Integral, 4000, None, closed="left")],
+        "frames": [StrOptions({"active", "all"})],
         "n_jobs": [Integral, None],
         "on_error": [StrOptions({"raise", "skip"})],
     }
@@ -181,6 +198,7 @@ class AudioFeatures(AudioItemsMixin, BaseFrozenEncoder):
         stats=DEFAULT_STATS,
         n_mfcc=20,
         sampling_rate=16000,
+        frames="active",
         n_jobs=None,
         batch_size=32,
         cache=None,
@@ -193,6 +211,7 @@ class AudioFeatures(AudioItemsMixin, BaseFrozenEncoder):
         self.stats = stats
         self.n_mfcc = n_mfcc
         self.sampling_rate = sampling_rate
+        self.frames = frames
         self.n_jobs = n_jobs
         self.batch_size = batch_size
         self.cache = cache
@@ -240,7 +259,8 @@ class AudioFeatures(AudioItemsMixin, BaseFrozenEncoder):
         if self.feature_set == "egemaps":
             return _EgemapsRecipe(self.sampling_rate)
         return _LibrosaRecipe(
-            tuple(self.features), tuple(self.stats), self.n_mfcc, self.sampling_rate
+            tuple(self.features), tuple(self.stats), self.n_mfcc, self.sampling_rate,
+            self.frames,
         )
 
     def _device_and_dtype(self):
@@ -292,9 +312,10 @@ def _check_names(values, allowed, parameter):
 class _LibrosaRecipe:
     """Frame-level features of one clip and their summary statistics over the clip."""
 
-    def __init__(self, features, stats, n_mfcc, sampling_rate):
+    def __init__(self, features, stats, n_mfcc, sampling_rate, frames="active"):
         self.features, self.stats = features, stats
         self.n_mfcc, self.sr = n_mfcc, sampling_rate
+        self.frames = frames
         self.n_fft = 2 ** int(round(np.log2(_WINDOW_SECONDS * sampling_rate)))
         self.hop = int(round(_HOP_SECONDS * sampling_rate))
         self.pitch_window = int(round(_PITCH_WINDOW_SECONDS * sampling_rate))
@@ -309,8 +330,13 @@ class _LibrosaRecipe:
                 "librosa": _major_version(librosa.__version__)}
 
     def params(self):
-        return {"features": list(self.features), "stats": list(self.stats),
-                "n_mfcc": int(self.n_mfcc), "sampling_rate": int(self.sr)}
+        params = {"features": list(self.features), "stats": list(self.stats),
+                  "n_mfcc": int(self.n_mfcc), "sampling_rate": int(self.sr)}
+        # frames="active" is what every version before the parameter computed: its
+        # features keep their cache keys, and any other choice gets keys of its own.
+        if self.frames != "active":
+            params["frames"] = self.frames
+        return params
 
     def rows(self, group):
         """The names of a group's frame-level rows."""
@@ -422,9 +448,9 @@ class _Frames:
             _, aperiodicity = self.yin
             active = self._active(aperiodicity.size, every=_PITCH_EVERY)
             voicing = np.clip(1.0 - aperiodicity, 0.0, 1.0) * active
-            return voicing[None], active
+            return voicing[None], self._summarised(active)
         values = self._spectral(name)
-        return values, self._active(values.shape[1])
+        return values, self._summarised(self._active(values.shape[1]))
 
     def _spectral(self, name):
         librosa = import_audio_library("librosa", "AudioFeatures")
@@ -457,6 +483,12 @@ class _Frames:
         if name == "rms":
             return self.rms_db[None]
         raise ValueError(f"unknown feature group {name!r}")
+
+    def _summarised(self, active):
+        """The frames to summarise: the active ones, or every frame with frames="all"."""
+        if self.recipe.frames == "all":
+            return np.ones_like(active)
+        return active
 
     def _active(self, n_frames, every=1):
         """The active-frame mask at a hop `every` times the STFT's, `n_frames` long."""

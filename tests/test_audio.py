@@ -128,6 +128,28 @@ def test_sampling_rate_changes_the_analysis_and_names(features):
     assert np.isfinite(X).all()
 
 
+def test_frames_all_takes_the_silence_into_the_statistics(features):
+    silence = np.zeros(RATE // 2, np.float32)
+    padded = np.concatenate([silence, voice(), silence])  # a third speech, two thirds silence
+    enc = features.set_params(features=("rms", "pitch", "voicing", "mfcc"), stats=("mean",))
+    active = enc.fit_transform([padded, voice()])
+    names = enc.get_feature_names_out()
+    every = clone(enc).set_params(frames="all").fit_transform([padded, voice()])
+    # Without silence every frame is active: both choices give the same statistics.
+    np.testing.assert_allclose(every[1], active[1], rtol=1e-6)
+    # With it, "active" summarises the speech alone (as the clip without silence does),
+    # "all" mixes in the -100 dB frames of digital silence.
+    rms = list(names).index("rms_mean")
+    np.testing.assert_allclose(active[0, rms], active[1, rms], atol=1.5)  # edge frames
+    assert every[0, rms] < active[0, rms] - 40
+    # Voicing: silent frames count as unvoiced (0), about two thirds of them.
+    voicing = list(names).index("voicing_mean")
+    np.testing.assert_allclose(every[0, voicing], active[0, voicing] / 3, rtol=0.15)
+    # Pitch is taken over voiced frames whatever `frames` says.
+    pitch = list(names).index("pitch_mean")
+    np.testing.assert_allclose(every[0, pitch], active[0, pitch], rtol=1e-6)
+
+
 @pytest.mark.parametrize(
     "params, match",
     [
@@ -150,6 +172,7 @@ def test_bad_feature_or_statistic_names_are_named_at_fit(features, params, match
         ({"n_mfcc": 0}, "n_mfcc"),
         ({"features": "mfcc"}, "features"),
         ({"on_error": "ignore"}, "on_error"),
+        ({"frames": "voiced"}, "frames"),
     ],
 )
 def test_bad_parameters_are_named_at_fit(features, params, match):
@@ -352,7 +375,7 @@ def test_fingerprint_follows_the_recipe(features, tmp_path):
     base = features._fingerprint()
     assert clone(features)._fingerprint() == base
     for params in ({"stats": ("mean",)}, {"features": ("mfcc",)}, {"n_mfcc": 13},
-                   {"sampling_rate": 22050}):
+                   {"sampling_rate": 22050}, {"frames": "all"}):
         assert clone(features).set_params(**params)._fingerprint() != base
     # Parallelism and batching do not change the features.
     assert clone(features).set_params(n_jobs=2, batch_size=4)._fingerprint() == base
