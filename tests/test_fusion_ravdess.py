@@ -72,3 +72,35 @@ def test_fused_model_with_30_percent_of_a_modality_missing(ravdess, fused, dropp
     fused_acc, kept_acc = accuracy_score(y, pred_fused), accuracy_score(y, pred_kept)
     print(f"{fused} fusion, 30% {dropped} missing: {fused_acc:.3f}; {kept} alone: {kept_acc:.3f}")
     assert fused_acc >= kept_acc, (fused_acc, kept_acc)
+
+
+def test_speaker_normalisation_lifts_unseen_actors_face_and_fusion(ravdess):
+    """Per-actor normalisation in make_multimodal_pipeline, on actors never seen in fit."""
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    from skemotion import make_multimodal_pipeline
+
+    X, y, actors = ravdess
+    frame = X.rename(columns=lambda c: c.split("__", 1)[1]).copy().assign(actor=actors)
+    face = [c for c in frame if c.startswith("au_")]
+    audio = [c for c in frame if c.startswith("audio_")]
+    lda = make_pipeline(StandardScaler(), LinearDiscriminantAnalysis(solver="lsqr",
+                                                                     shrinkage="auto"))
+    cv = list(StratifiedGroupKFold(5).split(frame, y, actors))
+
+    def accuracy(encoders, fusion, speaker):
+        pipe = make_multimodal_pipeline(encoders, fusion, speaker=speaker)
+        pred = np.empty_like(y)
+        for train, test in cv:
+            pred[test] = pipe.fit(frame.iloc[train], y[train]).predict(frame.iloc[test])
+        return accuracy_score(y, pred)
+
+    face_only = {"face": ("passthrough", face)}
+    both = {**face_only, "audio": ("passthrough", audio)}
+    with threadpool_limits(1):
+        plain = accuracy(face_only, lda, None)
+        adapted = accuracy(face_only, lda, "actor")
+        fused = accuracy(both, LateFusionClassifier(lda), "actor")
+    # Measured: face 0.57 -> 0.75 with per-actor normalisation; fused above both.
+    assert adapted > plain + 0.1
+    assert fused > adapted
