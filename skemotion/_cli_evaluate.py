@@ -43,7 +43,8 @@ The pipeline encodes each modality column with a frozen encoder (by default audi
 audio-features, text: text, image: face; --encoder MODALITY=NAME chooses, and then
 only the modalities named are used), then fits StandardScaler + LogisticRegression;
 with several modalities, LateFusionClassifier fits one per modality and multiplies
-their probabilities (its product rule). Video columns are not supported: skemotion has no video encoder.
+their probabilities (its product rule). Video columns are not supported: skemotion
+has no video encoder.
 
 Where the dataset has speakers (RAVDESS, EmoDB, TESS, CREMA-D: actors or speakers;
 MELD: dialogues), the folds are StratifiedGroupKFold by that group, so no speaker is

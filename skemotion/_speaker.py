@@ -269,9 +269,15 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
 
 def _check_ids(ids):
     """Every row needs a speaker id, and an id must be a string or a number."""
+    missing = pd.isna(ids)
+    if missing.any():
+        rows = np.flatnonzero(missing)
+        raise ValueError(
+            f"SpeakerNormalizer: the speaker id is missing in {rows.size} row(s) "
+            f"(first: row {rows[0]}). Give every row its speaker, or drop those rows."
+        )
     if ids.dtype == object:
-        wrong = [k for k, i in enumerate(ids) if not isinstance(i, (str, Number, np.generic))
-                 and i is not None]  # fmt: skip
+        wrong = [k for k, i in enumerate(ids) if not isinstance(i, (str, Number, np.generic))]
         if wrong:
             value = ids[wrong[0]]
             raise TypeError(
@@ -279,12 +285,6 @@ def _check_ids(ids):
                 f"{type(value).__name__} ({value!r}); the argument must be a string or a "
                 "number (one id per speaker)."
             )
-    missing = np.flatnonzero(pd.isna(ids))
-    if missing.size:
-        raise ValueError(
-            f"SpeakerNormalizer: the speaker id is missing in {missing.size} row(s) "
-            f"(first: row {missing[0]}). Give every row its speaker, or drop those rows."
-        )
 
 
 def _safe_divide(numerator, denominator):

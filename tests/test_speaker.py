@@ -216,6 +216,18 @@ def test_missing_speaker_id_names_the_row():
         SpeakerNormalizer("actor").fit(frame)
 
 
+def test_pandas_missing_and_unhashable_ids():
+    frame = _speakers()
+    frame["actor"] = pd.array(frame["actor"], dtype="string")
+    frame.loc[7, "actor"] = pd.NA
+    with pytest.raises(ValueError, match="missing in 1 row.*row 7"):
+        SpeakerNormalizer("actor").fit(frame)
+    frame = _speakers().astype({"actor": object})
+    frame.at[2, "actor"] = ["ann"]
+    with pytest.raises(TypeError, match="row 2 is a list.*string or a number"):
+        SpeakerNormalizer("actor").fit(frame)
+
+
 def test_unknown_speaker_column_lists_the_columns():
     with pytest.raises(ValueError, match="no column 'speaker'.*'actor', 'f0', 'f1'"):
         SpeakerNormalizer().fit(_speakers())
