@@ -15,7 +15,12 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from .._device import check_device_string, resolve_device
 from .._optional import import_optional_dependency
-from ._modalities import presence, resolve_modalities
+from ._modalities import (
+    check_present_in_training,
+    presence,
+    resolve_modalities,
+    warn_no_modality,
+)
 
 _EXTRA = "fusion"
 
@@ -132,6 +137,9 @@ class AttentionFusionClassifier(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+    class_prior_ : ndarray of shape (n_classes,)
+        Class frequencies in the training data; predicted for a sample with no
+        modality (with a warning).
     modalities_ : dict of str to ndarray of int
     network_ : torch.nn.Module
         The trained network (on the CPU).
@@ -157,7 +165,9 @@ class AttentionFusionClassifier(ClassifierMixin, BaseEstimator):
     ``torch.random.fork_rng``, so fitting does not change torch's global random state.
     ``sample_weight`` multiplies the per-sample loss (with ``class_weight``, both apply).
     A modality whose block is all NaN for a sample is masked out of the attention; any
-    other NaN is imputed with the column's training mean.
+    other NaN is imputed with the column's training mean. A modality missing in every
+    training sample is an error, and a sample with no modality at all gets
+    ``class_prior_`` with a warning, as in :class:`LateFusionClassifier`.
     """
 
     _parameter_constraints = {
@@ -247,6 +257,8 @@ class AttentionFusionClassifier(ClassifierMixin, BaseEstimator):
         self.modalities_ = resolve_modalities(
             self, getattr(self, "feature_names_in_", None), X.shape[1]
         )
+        check_present_in_training(self, presence(X, self.modalities_), self.modalities_)
+        self.class_prior_ = np.bincount(y_enc, minlength=len(self.classes_)) / len(y_enc)
         observed = ~np.isnan(X)
         counts = np.maximum(observed.sum(axis=0), 1)
         self.mean_ = (np.where(observed, X, 0).sum(axis=0) / counts).astype(np.float32)
@@ -362,7 +374,11 @@ class AttentionFusionClassifier(ClassifierMixin, BaseEstimator):
         blocks = [b.double() for b in blocks]
         with torch.inference_mode():
             logits = self.network_(blocks, mask)
-            return torch.softmax(logits, dim=1).double().numpy()
+            proba = torch.softmax(logits, dim=1).double().numpy()
+        # With every modality masked out the attention has nothing to attend to.
+        none = warn_no_modality(self, mask.numpy(), stacklevel=2)
+        proba[none] = self.class_prior_
+        return proba
 
     def predict(self, X):
         """Predict class labels.

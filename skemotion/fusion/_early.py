@@ -1,12 +1,19 @@
 """EarlyFusion: per-modality normalisation, imputation of missing modalities, weighted
 concatenation."""
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
-from ._modalities import presence, resolve_modalities, resolve_weights
+from ._modalities import (
+    check_present_in_training,
+    presence,
+    resolve_modalities,
+    resolve_weights,
+)
 
 
 class EarlyFusion(TransformerMixin, BaseEstimator):
@@ -38,6 +45,9 @@ class EarlyFusion(TransformerMixin, BaseEstimator):
         Which columns belong to which modality. None reads it from DataFrame column
         names prefixed ``"<modality>__"`` (what :func:`make_multimodal_pipeline`
         writes); otherwise ``{modality: slice | list of int | list of column names}``.
+        A column may belong to one modality only. Columns in no modality are
+        normalised like the others and keep weight 1 (the average of the rescaled
+        weights); give them a modality of their own to weigh them.
 
     Attributes
     ----------
@@ -113,6 +123,7 @@ class EarlyFusion(TransformerMixin, BaseEstimator):
             self, getattr(self, "feature_names_in_", None), X.shape[1]
         )
         resolve_weights(self, list(self.modalities_))
+        check_present_in_training(self, presence(X, self.modalities_), self.modalities_)
         observed = ~np.isnan(X)
         counts = observed.sum(axis=0)
         filled = np.where(observed, X, 0.0)
@@ -154,6 +165,15 @@ class EarlyFusion(TransformerMixin, BaseEstimator):
             self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64, copy=True
         )
         present = presence(X, self.modalities_)
+        none = ~present.any(axis=1)
+        if none.any():
+            warnings.warn(
+                f"EarlyFusion: {int(none.sum())} sample(s) have no modality present (every "
+                "block is NaN); they become the training means, and the classifier predicts "
+                "them from no information. Drop these rows to silence this warning.",
+                UserWarning,
+                stacklevel=2,
+            )
         X = np.where(np.isnan(X), self.mean_, X)
         X = (X - (self.mean_ if self.norm in ("standard", "block") else 0.0)) / self.scale_
         base = resolve_weights(self, list(self.modalities_))

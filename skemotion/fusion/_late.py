@@ -1,7 +1,6 @@
 """LateFusionClassifier: one classifier per modality, probabilities combined by weights."""
 
 import os
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -18,7 +17,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._modalities import presence, present_rows, resolve_modalities, resolve_weights
+from ._modalities import (
+    check_present_in_training,
+    presence,
+    present_rows,
+    resolve_modalities,
+    resolve_weights,
+    warn_no_modality,
+)
 
 _EPS = 1e-12
 
@@ -83,6 +89,7 @@ class _PerModalityClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             np.where(observed, X, 0.0).sum(axis=0), counts, out=np.zeros(X.shape[1]),
             where=counts > 0,
         )  # fmt: skip
+        check_present_in_training(self, present, self.modalities_)
         X = np.where(observed | ~present_rows(present, self.modalities_, X.shape[1]), X, self.mean_)
         memory = self.memory
         if isinstance(memory, (str, os.PathLike)):
@@ -91,11 +98,6 @@ class _PerModalityClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         self.estimators_ = {}
         for k, (modality, cols) in enumerate(self.modalities_.items()):
             rows = present[:, k]
-            if not rows.any():
-                raise ValueError(
-                    f"{name}: modality {modality!r} is missing (all NaN) in "
-                    "every training sample; there is nothing to fit it on."
-                )
             if len(np.unique(y_enc[rows])) < 2:
                 raise ValueError(
                     f"{name}: modality {modality!r} is present only in samples "
@@ -199,7 +201,8 @@ class LateFusionClassifier(_PerModalityClassifier):
         Which columns belong to which modality. None reads it from DataFrame column
         names prefixed ``"<modality>__"`` (what :func:`make_multimodal_pipeline` writes);
         otherwise ``{modality: slice | list of int | list of column names}``, needed for
-        numpy input.
+        numpy input. A column may belong to one modality only; columns in no modality
+        are not used.
     memory : str, path-like, joblib.Memory or None, default=None
         Where to cache each modality's fitted classifier (as
         :class:`~sklearn.pipeline.Pipeline` caches its transformers). The key is the
@@ -308,15 +311,7 @@ class LateFusionClassifier(_PerModalityClassifier):
         zero = w.sum(axis=1) == 0
         w[zero] = present[zero]  # present modalities all weigh 0: count them equally
         total = w.sum(axis=1, keepdims=True)
-        none = total[:, 0] == 0
-        if none.any():
-            warnings.warn(
-                f"LateFusionClassifier: {int(none.sum())} sample(s) have no modality "
-                "present (every block is NaN); they get the training class frequencies "
-                "(class_prior_). Drop these rows to silence this warning.",
-                UserWarning,
-                stacklevel=3,
-            )
+        none = warn_no_modality(self, present, stacklevel=3)
         return np.divide(w, total, out=np.zeros_like(w), where=total > 0), none
 
     def _fuse(self, probas, w, none):

@@ -1,7 +1,6 @@
 """StackingFusionClassifier: a meta classifier on out-of-fold per-modality probabilities."""
 
 import os
-import warnings
 from numbers import Integral
 
 import numpy as np
@@ -11,6 +10,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross
 from sklearn.utils._param_validation import HasMethods, Interval
 
 from ._late import _PerModalityClassifier
+from ._modalities import warn_no_modality
 
 # Log-probabilities floored at log(1e-6): a model's near-zero probabilities say "not this
 # class" as clearly, and the meta classifier's inputs stay on one scale (it converges).
@@ -200,14 +200,6 @@ class StackingFusionClassifier(_PerModalityClassifier):
         final = self.final_estimator_
         proba = np.zeros((probas.shape[1], len(self.classes_)))
         proba[:, final.classes_] = final.predict_proba(self._meta_features(probas, present))
-        none = ~present.any(axis=1)
-        if none.any():
-            warnings.warn(
-                f"StackingFusionClassifier: {int(none.sum())} sample(s) have no modality "
-                "present (every block is NaN); they get the training class frequencies "
-                "(class_prior_). Drop these rows to silence this warning.",
-                UserWarning,
-                stacklevel=2,
-            )
-            proba[none] = self.class_prior_
+        none = warn_no_modality(self, present, stacklevel=2)
+        proba[none] = self.class_prior_
         return proba
