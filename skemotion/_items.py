@@ -37,6 +37,20 @@ def as_items(X, *, caller):
                 f"got an array of shape {X.shape}."
             )
         return _object_array(X), None, None
+    if isinstance(X, dict) or hasattr(X, "keys"):
+        # Iterating a mapping gives its keys: the items would silently be the ids.
+        raise TypeError(
+            f"{caller} expects a sequence of items (one per sample), got a "
+            f"{type(X).__name__}, whose iteration gives its keys. Pass its values "
+            "(list(d.values())) or a pandas Series (pd.Series(d)), which keeps the keys as "
+            "the index."
+        )
+    if isinstance(X, (set, frozenset)):
+        raise TypeError(
+            f"{caller} expects a sequence of items (one per sample), got a "
+            f"{type(X).__name__}, which has no order: the rows of the output would match no "
+            "order you know. Pass a list (sorted(...) for a fixed order)."
+        )
     if hasattr(X, "__iter__") and not hasattr(X, "__len__"):
         # fit_transform reads X twice (fit, then transform): a generator would be spent.
         raise TypeError(

@@ -12,6 +12,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, indexable
 
+from ._targets import check_labels
+
 _SCORES = {"f1_macro", "f1_weighted", "balanced_accuracy", "accuracy"}
 
 
@@ -166,6 +168,7 @@ default="f1_macro"
         """
         X, y = indexable(X, y)
         y = column_or_1d(y, warn=True)
+        check_labels(y, "TunedOffsetClassifierCV")
         check_classification_targets(y)
         candidates = self._candidates()
         self.estimator_ = clone(self.estimator).fit(X, y)

@@ -15,6 +15,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from .._device import check_device_string, resolve_device
 from .._optional import import_optional_dependency
+from .._targets import check_labels
 from ._modalities import (
     check_present_in_training,
     presence,
@@ -246,6 +247,7 @@ class AttentionFusionClassifier(ClassifierMixin, BaseEstimator):
                 f"The 'n_heads' parameter of AttentionFusionClassifier must divide "
                 f"hidden_dim={self.hidden_dim}. Got {self.n_heads!r} instead."
             )
+        check_labels(y, type(self).__name__)
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float32)
         check_classification_targets(y)
         le = LabelEncoder().fit(y)

@@ -17,6 +17,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._targets import check_labels
 from ._modalities import (
     check_present_in_training,
     presence,
@@ -58,6 +59,7 @@ class _PerModalityClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         where a present block has a NaN, the encoded labels, the presence mask and the
         checked sample weights.
         """
+        check_labels(y, type(self).__name__)
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
         check_classification_targets(y)
         name = type(self).__name__
