@@ -180,7 +180,17 @@ def read_audio_file(path, *, caller):
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path!r} is a folder, not an audio file")
     try:
-        samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
+        with open(path, "rb"):
+            pass
+    except PermissionError:
+        raise PermissionError(
+            f"cannot read {path!r}: permission denied. Make it readable (chmod o+r) for "
+            "the user running skemotion"
+        ) from None
+    try:
+        with soundfile.SoundFile(path) as sound:
+            samples = sound.read(dtype="float32", always_2d=True)
+            rate, file_format, declared = sound.samplerate, sound.format, sound.frames
     except soundfile.LibsndfileError as exc:
         raise ValueError(
             f"the file is not audio that libsndfile can read ({exc.error_string}): it may be "
@@ -189,7 +199,54 @@ def read_audio_file(path, *, caller):
         ) from None
     except (RuntimeError, TypeError, ValueError) as exc:  # soundfile's other decode errors
         raise ValueError(f"the audio file is truncated or corrupt ({exc})") from exc
+    _check_complete(path, file_format, rate, declared, samples.shape[0])
     return samples, rate
+
+
+def _check_complete(path, file_format, rate, declared, frames_read):
+    """Refuse a file with fewer frames than its header announces (a cut-off download).
+
+    libsndfile reads a truncated file up to where it ends without a word, and for WAV
+    even corrects the frame count it reports; so WAV's declared size is read from the
+    file's own data chunk. MP3's count (libsndfile's, from its Xing header) is compared
+    with a tolerance for the decoder's delay and padding.
+    """
+    if file_format == "WAV":
+        declared, tolerance = _wav_declared_frames(path), 0
+    elif file_format in ("MP3", "MPEG"):  # soundfile has used both names
+        tolerance = max(declared // 100, 2304)  # 1 %, or two MP3 frames of 1,152 samples
+    else:  # FLAC, OGG, ...: their decoders raise on a cut-off stream
+        return
+    if declared is not None and declared - frames_read > tolerance:
+        rate = float(rate)
+        raise ValueError(
+            f"the file is truncated: its header announces {declared:,} frames "
+            f"({declared / rate:.2f} s) but it holds only {frames_read:,} "
+            f"({frames_read / rate:.2f} s). Download or export it again"
+        )
+
+
+def _wav_declared_frames(path):
+    """The frame count a WAV file's data chunk declares, or None where it says nothing.
+
+    Streaming writers leave the size 0 or 0xFFFFFFFF; RF64 keeps it elsewhere.
+    """
+    with open(path, "rb") as file:
+        head = file.read(65536)
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    block_align, position = None, 12
+    while position + 8 <= len(head):
+        chunk = head[position : position + 4]
+        size = int.from_bytes(head[position + 4 : position + 8], "little")
+        if chunk == b"fmt " and position + 22 <= len(head):
+            block_align = int.from_bytes(head[position + 20 : position + 22], "little")
+        if chunk == b"data":
+            if not block_align or size in (0, 0xFFFFFFFF):
+                return None
+            return size // block_align
+        position += 8 + size + (size & 1)  # chunks are padded to an even size
+    return None
 
 
 def _to_float(array):

@@ -51,3 +51,67 @@ _BAD_LABELS = [
 def test_missing_or_mixed_labels_are_named(estimator, y, error, match):
     with pytest.raises(error, match=match):
         estimator.fit(_X, y)
+
+
+# --- audio files ------------------------------------------------------------------------------
+
+
+def _tone(n=16000):
+    return (0.5 * np.sin(np.arange(n) / 10)).astype(np.float32)
+
+
+@pytest.fixture
+def cut_wav(tmp_path):
+    soundfile = pytest.importorskip("soundfile", reason="soundfile is not installed")
+    path = tmp_path / "cut.wav"
+    soundfile.write(path, _tone(), 16000)
+    path.write_bytes(path.read_bytes()[:-2000])  # a download that stopped early
+    return path
+
+
+def test_a_truncated_wav_is_refused_not_embedded_as_if_whole(cut_wav):
+    from skemotion import AudioFeatures
+
+    with pytest.raises(ValueError, match="audio item 0 .*cut.wav.*truncated: its header "
+                                         "announces 16,000 frames.*holds only 15,000"):
+        AudioFeatures(cache=False).fit_transform([str(cut_wav)])
+
+
+def test_a_truncated_mp3_is_refused(tmp_path):
+    soundfile = pytest.importorskip("soundfile", reason="soundfile is not installed")
+    from skemotion._waveforms import read_audio_file
+
+    path = tmp_path / "clip.mp3"
+    try:
+        soundfile.write(path, _tone(100_000), 16000, format="MP3")
+    except Exception as exc:  # libsndfile < 1.1 writes no MP3
+        pytest.skip(f"this libsndfile cannot write MP3 ({exc})")
+    assert read_audio_file(path, caller="test")[0].shape[0] == 100_000
+    path.write_bytes(path.read_bytes()[: int(path.stat().st_size * 0.8)])
+    with pytest.raises(ValueError, match="truncated: its header announces 100,000 frames"):
+        read_audio_file(path, caller="test")
+
+
+def test_a_complete_wav_of_every_subtype_is_read_whole(tmp_path):
+    soundfile = pytest.importorskip("soundfile", reason="soundfile is not installed")
+    from skemotion._waveforms import read_audio_file
+
+    for subtype in ("PCM_16", "PCM_24", "FLOAT", "PCM_U8"):
+        path = tmp_path / f"{subtype}.wav"
+        soundfile.write(path, np.column_stack([_tone(16001)] * 2), 16000, subtype=subtype)
+        assert read_audio_file(path, caller="test")[0].shape == (16001, 2)
+
+
+def test_an_unreadable_audio_file_says_permission_denied(tmp_path, monkeypatch):
+    soundfile = pytest.importorskip("soundfile", reason="soundfile is not installed")
+    from skemotion import AudioFeatures
+
+    path = tmp_path / "locked.wav"
+    soundfile.write(path, _tone(), 16000)
+
+    def denied(file, *args, **kwargs):  # what a chmod 000 file gives a non-root user
+        raise PermissionError(13, "Permission denied", str(file))
+
+    monkeypatch.setattr("skemotion._waveforms.open", denied, raising=False)
+    with pytest.raises(ValueError, match="audio item 0 .*locked.wav.*permission denied.*chmod"):
+        AudioFeatures(cache=False).fit_transform([str(path)])
