@@ -115,3 +115,51 @@ def test_an_unreadable_audio_file_says_permission_denied(tmp_path, monkeypatch):
     monkeypatch.setattr("skemotion._waveforms.open", denied, raising=False)
     with pytest.raises(ValueError, match="audio item 0 .*locked.wav.*permission denied.*chmod"):
         AudioFeatures(cache=False).fit_transform([str(path)])
+
+
+# --- folders ----------------------------------------------------------------------------------
+
+
+def _deny_listing(monkeypatch, denied):
+    """Make os.scandir refuse one folder, as a chmod 000 folder does for a non-root user."""
+    import os
+
+    scandir = os.scandir
+
+    def guarded(path="."):
+        if os.path.realpath(path) == os.path.realpath(denied):
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", guarded)
+
+
+def test_encode_of_a_folder_with_an_unreadable_subfolder_fails_naming_it(
+    tmp_path, monkeypatch, capsys
+):
+    soundfile = pytest.importorskip("soundfile", reason="soundfile is not installed")
+    import argparse
+
+    from skemotion._cli_encode import add_parser
+
+    for name in ("a.wav", "locked/b.wav"):
+        (tmp_path / "clips" / name).parent.mkdir(parents=True, exist_ok=True)
+        soundfile.write(tmp_path / "clips" / name, _tone(8000), 16000)
+    _deny_listing(monkeypatch, tmp_path / "clips" / "locked")
+    parser = argparse.ArgumentParser(prog="skemotion")
+    add_parser(parser.add_subparsers())
+    args = parser.parse_args(["encode", str(tmp_path / "clips"), "-o", str(tmp_path / "f.npz"),
+                              "--encoder", "audio-features", "--no-cache"])  # fmt: skip
+    assert args.func(args) == 1
+    err = capsys.readouterr().err
+    assert "cannot list" in err and "locked" in err and "chmod" in err
+    assert not (tmp_path / "f.npz").exists()
+
+
+def test_a_folder_link_back_up_the_tree_is_listed_once(tmp_path):
+    from skemotion.datasets._base import list_files
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.wav").write_bytes(b"")
+    (tmp_path / "sub" / "loop").symlink_to(tmp_path)
+    assert list_files(tmp_path, {".wav"}, recursive=True) == [tmp_path / "sub" / "a.wav"]

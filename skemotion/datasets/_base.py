@@ -59,9 +59,28 @@ def is_hidden(path):
 def list_files(folder, suffixes, *, recursive=False):
     """The files in `folder` whose suffix is in `suffixes` (lower case), sorted.
 
-    Hidden files and macOS archive clutter are not data and are left out.
+    Hidden files and macOS archive clutter are not data and are left out. A folder
+    that cannot be read is an error naming it (``Path.rglob`` would skip it silently,
+    and its files would be missing from the result without a word).
     """
-    found = folder.rglob("*") if recursive else folder.glob("*")
+    if recursive:
+        unreadable, found, seen = [], [], set()
+        for root, folders, names in os.walk(folder, onerror=unreadable.append, followlinks=True):
+            real = os.path.realpath(root)
+            if real in seen:  # a link back up the tree: walking on would never end
+                folders[:] = []
+                continue
+            seen.add(real)
+            found += [Path(root) / name for name in names]
+        if unreadable:
+            error = unreadable[0]
+            raise PermissionError(
+                f"cannot list {error.filename}: {error.strerror}. Make the folder readable "
+                f"(chmod -R o+rX) or move it out of {folder}; {len(unreadable)} folder(s) "
+                "could not be read"
+            )
+    else:
+        found = folder.glob("*")
     return sorted(
         path
         for path in found
