@@ -11,14 +11,17 @@ _IGNORED_DIRS = {".git", ".cache", "onnx", "openvino"}
 _IGNORED_SUFFIXES = {".md", ".lock"}
 _CHUNK = 1 << 20
 
-# Digests are memoised per process on (path, size, mtime), as make and rsync judge a
-# file unchanged: a grid search transforms the same files once per fold and candidate,
-# and re-reading them dominated its cost. Bounded, so that huge datasets cannot grow it.
+# Digests are memoised per process on (path, inode, size, mtime, ctime): a grid search
+# transforms the same files once per fold and candidate, and re-reading them dominated
+# its cost. Size and mtime alone (what make and rsync judge by) miss a file rewritten
+# in place with its mtime restored; the inode change time cannot be set back, and a
+# file replaced by another (a rename over it) has a new inode. Bounded, so that huge
+# datasets cannot grow it.
 _MEMO_SIZE = 1 << 18
 
 
 def file_sha256(path):
-    """SHA-256 (hex) of a file's bytes, memoised on (path, size, mtime)."""
+    """SHA-256 (hex) of a file's bytes, memoised on the file's path and status."""
     return file_digest(path).hex()
 
 
@@ -30,11 +33,12 @@ def file_digest(path, prefix=b""):
     """
     path = Path(path).resolve()
     stat = path.stat()
-    return _memoised_digest(str(path), stat.st_size, stat.st_mtime_ns, prefix)
+    status = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    return _memoised_digest(str(path), status, prefix)
 
 
 @functools.lru_cache(maxsize=_MEMO_SIZE)
-def _memoised_digest(path, size, mtime_ns, prefix):
+def _memoised_digest(path, status, prefix):
     digest = hashlib.sha256(prefix)
     with open(path, "rb") as handle:
         while block := handle.read(_CHUNK):
@@ -53,7 +57,13 @@ def model_dir_sha256(directory):
 
 
 def _model_files(directory):
+    seen = set()
     for root, dirs, files in os.walk(directory, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:  # a link back up the tree: following it would never end
+            dirs[:] = []
+            continue
+        seen.add(real)
         dirs[:] = [d for d in dirs if d not in _IGNORED_DIRS]
         for name in files:
             if name.startswith(".") or Path(name).suffix in _IGNORED_SUFFIXES:

@@ -163,3 +163,28 @@ def test_a_folder_link_back_up_the_tree_is_listed_once(tmp_path):
     (tmp_path / "sub" / "a.wav").write_bytes(b"")
     (tmp_path / "sub" / "loop").symlink_to(tmp_path)
     assert list_files(tmp_path, {".wav"}, recursive=True) == [tmp_path / "sub" / "a.wav"]
+
+
+# --- files changed behind the cache's back -----------------------------------------------------
+
+
+def test_a_file_rewritten_in_place_with_its_mtime_restored_gets_a_new_digest(tmp_path):
+    import os
+
+    from skemotion._hashing import file_sha256
+
+    path = tmp_path / "clip.wav"
+    path.write_bytes(b"A" * 1000)
+    before = os.stat(path)
+    first = file_sha256(path)
+    path.write_bytes(b"B" * 1000)  # same size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # mtime put back
+    assert file_sha256(path) != first
+
+
+def test_a_model_folder_with_a_link_loop_is_hashed_once(tmp_path):
+    from skemotion._hashing import model_dir_sha256
+
+    (tmp_path / "weights.bin").write_bytes(b"w")
+    (tmp_path / "loop").symlink_to(tmp_path)
+    assert len(model_dir_sha256(tmp_path)) == 64
