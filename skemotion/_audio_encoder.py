@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseFrozenEncoder
-from ._hub import hub_snapshot, quiet_transformers, weights_identity
+from ._hub import hub_snapshot, local_weights_key, quiet_transformers, weights_identity
 from ._optional import import_optional_dependency
 from ._waveforms import (
     AudioItemsMixin,
@@ -187,6 +187,9 @@ class AudioEncoder(AudioItemsMixin, BaseFrozenEncoder):
 
     def _model_identity(self):
         return weights_identity(self)
+
+    def _weights_key(self):
+        return local_weights_key(self)
 
     def _load_model(self, source, device, dtype):
         transformers = import_optional_dependency(

@@ -118,6 +118,15 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
         """A JSON-able identity of the weights (e.g. a content digest), without loading."""
         raise NotImplementedError
 
+    def _weights_key(self):
+        """The digest of the weights on disk, part of the loaded model's registry key.
+
+        So that weights rewritten in place are loaded again instead of served from
+        memory (their embeddings are stored under the new weights' fingerprint). Must
+        not load the model; "" where there is nothing on disk to digest yet.
+        """
+        return ""
+
     def _item_error(self, item):
         """Why a present (non-missing) item cannot be encoded, or None if it can."""
         return None
@@ -397,7 +406,8 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
         # the weights, and pickles never carry them.
         device, dtype = self._device_and_dtype()
         source = self._model_source()
-        key = (type(self).__qualname__, str(source), str(device), str(dtype))
+        key = (type(self).__qualname__, str(source), str(device), str(dtype),
+               self._weights_key())  # fmt: skip
         return MODEL_REGISTRY.get(key, lambda: self._load_model(source, device, dtype))
 
     def _dim_key(self):

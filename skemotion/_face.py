@@ -291,6 +291,9 @@ class FaceEncoder(BaseFrozenEncoder):
     def _model_identity(self):
         return {"sha256": file_sha256(WEIGHTS_PATH)}
 
+    def _weights_key(self):
+        return file_sha256(WEIGHTS_PATH)
+
     def _load_model(self, source, device, dtype):
         torch = import_optional_dependency("torch", extra="face", caller="FaceEncoder")
         network = _mini_xception_class()()

@@ -35,6 +35,12 @@ def weights_identity(encoder):
     return {"name": encoder.model}
 
 
+def local_weights_key(encoder):
+    """The digest of an encoder's model folder when it is on disk, else "" (no load)."""
+    source = encoder._model_source()
+    return model_dir_sha256(source) if isinstance(source, Path) else ""
+
+
 @contextmanager
 def quiet_transformers(enabled):
     """Hide transformers' weight-loading progress bar unless the user asked for output."""

@@ -221,6 +221,10 @@ class ImageEncoder(BaseFrozenEncoder):
             identity["sha256"] = file_sha256(checkpoint)
         return identity
 
+    def _weights_key(self):
+        path = self._weights_file() if self.pretrained is not None else None
+        return "" if path is None else file_sha256(path)
+
     def _load_model(self, source, device, dtype):
         name, weights = source
         open_clip = _open_clip()

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from ._base import BaseFrozenEncoder
-from ._hub import hub_snapshot, quiet_transformers, weights_identity
+from ._hub import hub_snapshot, local_weights_key, quiet_transformers, weights_identity
 from ._optional import import_optional_dependency
 
 DEFAULT_TEXT_MODEL = "all-MiniLM-L6-v2"
@@ -151,6 +151,9 @@ class TextEncoder(BaseFrozenEncoder):
 
     def _model_identity(self):
         return weights_identity(self)
+
+    def _weights_key(self):
+        return local_weights_key(self)
 
     def _load_model(self, source, device, dtype):
         st = import_optional_dependency(

@@ -188,3 +188,23 @@ def test_a_model_folder_with_a_link_loop_is_hashed_once(tmp_path):
     (tmp_path / "weights.bin").write_bytes(b"w")
     (tmp_path / "loop").symlink_to(tmp_path)
     assert len(model_dir_sha256(tmp_path)) == 64
+
+
+def test_weights_rewritten_in_place_are_loaded_again(tmp_path):
+    import shutil
+
+    from safetensors.numpy import load_file, save_file
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_text_model_dir(), model)
+    encoder = TextEncoder(str(model), device="cpu", cache=False)
+    before = encoder.fit_transform(["i am so happy"])
+    fingerprint = encoder._fingerprint()
+    weights = load_file(model / "model.safetensors")
+    save_file({name: value * 1.5 for name, value in weights.items()}, model / "model.safetensors")
+    after = encoder.transform(["i am so happy"])
+    # New weights: a new fingerprint (cache keys) and embeddings computed with them.
+    assert encoder._fingerprint() != fingerprint
+    assert not np.allclose(before, after)
+    fresh = TextEncoder(str(model), device="cpu", cache=False).fit_transform(["i am so happy"])
+    np.testing.assert_allclose(after, fresh, rtol=1e-5)
