@@ -128,6 +128,70 @@ def test_sampling_rate_changes_the_analysis_and_names(features):
     assert np.isfinite(X).all()
 
 
+def test_mel_window_sets_the_mfcc_analysis_and_nothing_else(features):
+    clips = [voice(), tone(330, seconds=0.7)]
+    enc = features.set_params(features=("mfcc", "mfcc_delta", "rms", "centroid", "pitch"))
+    X = enc.fit_transform(clips)
+    names = list(enc.get_feature_names_out())
+    short = clone(enc).set_params(mel_window=0.025)
+    X_short = short.fit_transform(clips)
+    assert list(short.get_feature_names_out()) == names  # same rows, other windows
+    mel = [i for i, name in enumerate(names) if name.startswith("mfcc")]
+    other = [i for i, name in enumerate(names) if not name.startswith("mfcc")]
+    np.testing.assert_array_equal(X_short[:, other], X[:, other])
+    assert not np.allclose(X_short[:, mel], X[:, mel], rtol=1e-3)
+
+
+def test_window_sets_the_spectral_analysis_but_not_pitch(features):
+    clips = [voice(), tone(330, seconds=0.7)]
+    enc = features.set_params(features=("centroid", "zcr", "pitch", "mfcc"), stats=("mean",))
+    X = enc.fit_transform(clips)
+    names = list(enc.get_feature_names_out())
+    X_long = clone(enc).set_params(window=0.128).fit_transform(clips)
+    pitch = names.index("pitch_mean")
+    np.testing.assert_array_equal(X_long[:, pitch], X[:, pitch])  # its own 50 ms window
+    centroid = names.index("centroid_mean")
+    assert not np.allclose(X_long[:, centroid], X[:, centroid], rtol=1e-3)
+    mfcc = [i for i, name in enumerate(names) if name.startswith("mfcc")]
+    np.testing.assert_array_equal(X_long[:, mfcc], X[:, mfcc])  # mel_window is apart
+
+
+def test_a_longer_mel_window_resolves_the_low_mel_bands(features):
+    # Two low tones 25 Hz apart fall in different 20-300 Hz mel bands; with 25 ms
+    # (31 Hz) FFT bins their energy smears over the neighbouring bands, with 128 ms
+    # (8 Hz) bins it stays in the tone's own band.
+    enc = features.set_params(features=("logmel",), stats=("mean",))
+    peaks = {}
+    for mel_window in (0.025, 0.128):
+        X = clone(enc).set_params(mel_window=mel_window).fit_transform(
+            [tone(150, seconds=1.0), tone(175, seconds=1.0)])
+        top = np.sort(X, axis=1)
+        peaks[mel_window] = top[:, -1] - top[:, -2]  # peak band over the runner-up, dB
+    assert (peaks[0.128] > peaks[0.025]).all()
+
+
+def test_logmel_and_second_order_deltas(features):
+    librosa = pytest.importorskip("librosa")
+    enc = features.set_params(features=("logmel", "mfcc_delta2"), stats=("mean", "std"))
+    X = enc.fit_transform([tone(1000, seconds=1.0)])
+    names = list(enc.get_feature_names_out())
+    assert len(names) == (40 + 20) * 2
+    assert names[0] == "logmel00_mean" and "mfcc19_delta2_std" in names
+    # The loudest band of a 1 kHz tone is the one centred nearest 1 kHz.
+    means = X[0, [names.index(f"logmel{i:02d}_mean") for i in range(40)]]
+    centres = librosa.mel_frequencies(n_mels=42, fmin=20.0, fmax=7600.0)[1:-1]
+    assert np.argmax(means) == np.argmin(np.abs(centres - 1000))
+    # A steady tone: its MFCCs do not accelerate.
+    delta2 = X[0, [names.index(f"mfcc{i:02d}_delta2_mean") for i in range(20)]]
+    np.testing.assert_allclose(delta2, 0.0, atol=0.1)  # MFCC 0 is ~-300 here
+
+
+def test_a_clip_shorter_than_the_mel_window_is_zero_padded(features):
+    enc = features.set_params(mel_window=0.5, features=("mfcc", "rms"))
+    X = enc.fit_transform([tone(seconds=0.05), tone(seconds=0.6)])
+    assert np.isfinite(X).all()
+
+
 def test_frames_all_takes_the_silence_into_the_statistics(features):
     silence = np.zeros(RATE // 2, np.float32)
     padded = np.concatenate([silence, voice(), silence])  # a third speech, two thirds silence
@@ -173,6 +237,9 @@ def test_bad_feature_or_statistic_names_are_named_at_fit(features, params, match
         ({"features": "mfcc"}, "features"),
         ({"on_error": "ignore"}, "on_error"),
         ({"frames": "voiced"}, "frames"),
+        ({"window": 0}, "window"),
+        ({"window": "25ms"}, "window"),
+        ({"mel_window": 1.0}, "mel_window"),
     ],
 )
 def test_bad_parameters_are_named_at_fit(features, params, match):
@@ -375,10 +442,27 @@ def test_fingerprint_follows_the_recipe(features, tmp_path):
     base = features._fingerprint()
     assert clone(features)._fingerprint() == base
     for params in ({"stats": ("mean",)}, {"features": ("mfcc",)}, {"n_mfcc": 13},
-                   {"sampling_rate": 22050}, {"frames": "all"}):
+                   {"sampling_rate": 22050}, {"frames": "all"}, {"window": 0.05},
+                   {"mel_window": 0.025}, {"mel_window": 0.064}):
         assert clone(features).set_params(**params)._fingerprint() != base
     # Parallelism and batching do not change the features.
     assert clone(features).set_params(n_jobs=2, batch_size=4)._fingerprint() == base
+    # Without a mel group the mel window changes nothing, nor the key.
+    rms = clone(features).set_params(features=("rms", "pitch"))
+    assert rms.set_params(mel_window=0.064)._fingerprint() == (
+        clone(rms).set_params(mel_window=0.025)._fingerprint())
+
+
+def test_features_cached_before_the_window_parameters_keep_their_keys(features):
+    # 25 ms for every group is what every version before `window` and `mel_window`
+    # computed: those settings leave the key as it was; the 128 ms MFCC default does not.
+    before = {"features": ["mfcc", "mfcc_delta", "rms"], "stats": ["mean", "std"],
+              "n_mfcc": 20, "sampling_rate": 16000}
+    enc = features.set_params(features=("mfcc", "mfcc_delta", "rms"), stats=("mean", "std"))
+    assert enc.set_params(mel_window=0.025)._output_params() == before
+    assert clone(enc).set_params(mel_window=0.128)._output_params() == {
+        **before, "mel_window": 0.128}
+    assert AudioFeatures().mel_window == 0.128 and AudioFeatures().window == 0.025
 
 
 def test_file_and_array_of_the_same_clip_are_cached_apart_but_equal(features, wav, tmp_path):
