@@ -164,7 +164,7 @@ def modality_classifier():
 
     Chosen by the fusion benchmark (benchmarks/results/fusion.md): after per-actor
     normalisation it beat logistic regression as the base of late fusion on all 1,440
-    RAVDESS clips (0.876 vs 0.856 accuracy, product rule, equal weights), and it has no
+    RAVDESS clips (0.876 vs 0.849 accuracy, product rule, equal weights), and it has no
     regularisation to tune (Ledoit-Wolf shrinkage is set from the data).
     """
     return make_pipeline(StandardScaler(), LinearDiscriminantAnalysis(solver="lsqr",

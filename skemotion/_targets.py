@@ -13,6 +13,8 @@ def check_labels(y, caller):
     instances of 'NoneType' and 'str'``) or are silently turned into strings.
     Returns nothing; `y` is not changed.
     """
+    if y is None:  # no target at all: scikit-learn's own check says so
+        return
     values = np.asarray(y, dtype=object) if not isinstance(y, np.ndarray) else y
     if values.dtype != object:
         return

@@ -197,7 +197,7 @@ class LateFusionClassifier(_PerModalityClassifier):
         renormalised over the classes: a class must be plausible to every modality.
         ``"mean"``: weighted arithmetic mean of the probabilities. The product won in
         every configuration measured on RAVDESS face + voice (by actor; e.g. 0.876 vs
-        0.832 accuracy with equal weights and speaker normalisation,
+        0.828 accuracy with equal weights and speaker normalisation,
         benchmarks/results/fusion.md), hence the default.
     modalities : dict or None, default=None
         Which columns belong to which modality. None reads it from DataFrame column

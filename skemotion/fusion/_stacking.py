@@ -34,8 +34,8 @@ class StackingFusionClassifier(_PerModalityClassifier):
         The base classifier, cloned once per modality.
     final_estimator : classifier with ``predict_proba`` or None, default=None
         The meta classifier. None is ``LogisticRegression(C=0.1, max_iter=5000)``:
-        strongly regularised, as it has few samples per meta feature (RAVDESS face +
-        voice: 0.874 accuracy at C=0.1, 0.865 at C=1; benchmarks/results/fusion.md).
+        strongly regularised, as the meta features (log-probabilities of every class
+        from every modality) are many and strongly correlated.
     cv : int, cross-validation generator or iterable, default=5
         The inner folds that give the out-of-fold probabilities. An int is
         ``StratifiedGroupKFold(cv)`` when ``groups`` are passed to ``fit`` (folds by
