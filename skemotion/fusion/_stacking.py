@@ -41,6 +41,9 @@ class StackingFusionClassifier(_PerModalityClassifier):
         ``StratifiedGroupKFold(cv)`` when ``groups`` are passed to ``fit`` (folds by
         speaker: what the meta classifier then sees is each modality on unseen
         speakers, as at test time) and ``StratifiedKFold(cv)`` otherwise.
+        Each modality is split over the rows where it is present, so an iterable of
+        ``(train, test)`` indices suits only data without missing modalities; pass
+        a splitter otherwise.
     modalities : dict or None, default=None
         Which columns belong to which modality, as for :class:`LateFusionClassifier`.
     memory : str, path-like, joblib.Memory or None, default=None
