@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseFrozenEncoder
 from ._hashing import file_sha256
+from ._images import int_as_uint16
 from ._optional import import_optional_dependency
 
 EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
@@ -450,8 +451,8 @@ def _pil_to_grey(image):
         image = image_ops.exif_transpose(image)
     if image.mode.startswith("I;16"):
         return _array_to_grey(np.asarray(image).astype(np.uint16))
-    if image.mode == "I":  # 32-bit integer mode: Pillow's container for 16-bit data
-        return _array_to_grey(np.clip(np.asarray(image), 0, 65535).astype(np.uint16))
+    if image.mode == "I":  # 32-bit integer mode: mostly 16-bit data, else scaled down
+        return _array_to_grey(int_as_uint16(np.asarray(image)))
     if image.mode == "F":
         return _array_to_grey(np.asarray(image))
     if image.mode in ("L", "1") and "transparency" not in image.info:

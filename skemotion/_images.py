@@ -214,13 +214,27 @@ def array_to_pil(array, *, caller="ImageEncoder"):
     return Image.fromarray(np.ascontiguousarray(pixels), mode=mode)
 
 
+def int_as_uint16(array):
+    """Integer pixels as 16-bit: 0..65535 kept, a wider range scaled rather than saturated.
+
+    Pillow's 32-bit "I" mode mostly holds 16-bit data (TIFF, PNG); values above 65535
+    mean the image uses the 32-bit range, which is scaled down to 16 bits (clipping
+    would turn everything above 65535 white). Negative values are clipped to 0.
+    """
+    array = np.clip(array, 0, None)
+    top = int(array.max(initial=0))
+    if top > 65535:
+        return np.rint(array / (np.iinfo(np.int32).max / 65535)).astype(np.uint16)
+    return array.astype(np.uint16)
+
+
 def to_uint8(array):
     """Pixels as uint8: 16-bit scaled from 0..65535, floats from [0, 1] (else an error)."""
     array = np.asarray(array)
     if array.dtype == np.uint8:
         return array
-    if array.dtype.kind in "ui":  # uint16, and Pillow's 32-bit "I" mode holding 16-bit data
-        return np.rint(np.clip(array, 0, 65535) / 257.0).astype(np.uint8)
+    if array.dtype.kind in "ui":  # uint16, and Pillow's 32-bit "I" mode
+        return np.rint(int_as_uint16(array) / 257.0).astype(np.uint8)
     if array.dtype.kind == "f":
         low, high = (float(array.min()), float(array.max())) if array.size else (0.0, 0.0)
         if not (np.isfinite(low) and np.isfinite(high)) or low < 0.0 or high > 1.0:

@@ -208,3 +208,32 @@ def test_weights_rewritten_in_place_are_loaded_again(tmp_path):
     assert not np.allclose(before, after)
     fresh = TextEncoder(str(model), device="cpu", cache=False).fit_transform(["i am so happy"])
     np.testing.assert_allclose(after, fresh, rtol=1e-5)
+
+
+# --- images -----------------------------------------------------------------------------------
+
+
+def test_a_32_bit_image_above_65535_is_scaled_not_saturated():
+    pytest.importorskip("PIL", reason="pillow is not installed")
+    from PIL import Image
+
+    from skemotion._images import to_uint8
+
+    ramp = np.linspace(0, 2**31 - 1, 64).astype(np.int32).reshape(8, 8)
+    image = Image.fromarray(ramp, mode="I")
+    pixels = to_uint8(np.asarray(image))
+    assert pixels.min() == 0 and pixels.max() == 255
+    assert len(np.unique(pixels)) > 50  # a ramp, not a wall of white
+    sixteen = Image.fromarray(np.full((4, 4), 65535, dtype=np.int32), mode="I")
+    assert to_uint8(np.asarray(sixteen)).max() == 255  # 16-bit data in "I" mode: as before
+
+
+def test_face_encoder_reads_a_32_bit_image_as_a_ramp():
+    pytest.importorskip("PIL", reason="pillow is not installed")
+    from PIL import Image
+
+    from skemotion._face import _pil_to_grey
+
+    ramp = np.linspace(0, 2**31 - 1, 48 * 48).astype(np.int32).reshape(48, 48)
+    grey = _pil_to_grey(Image.fromarray(ramp, mode="I"))
+    assert grey.max() > 0.9 * 255 and len(np.unique(grey)) > 100
