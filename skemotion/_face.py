@@ -239,7 +239,11 @@ class FaceEncoder(BaseFrozenEncoder):
         return super()._is_missing_item(item) or (isinstance(item, str) and not item.strip())
 
     def _item_error(self, item):
-        if isinstance(item, (str, os.PathLike)) or _is_pil_image(item):
+        if isinstance(item, (str, os.PathLike)):
+            return None
+        if _is_pil_image(item):
+            if 0 in item.size:
+                return f"is an empty image ({item.size[0]}x{item.size[1]} pixels)."
             return None
         if isinstance(item, np.ndarray):
             if item.dtype.kind in "biuf":

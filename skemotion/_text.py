@@ -122,6 +122,14 @@ class TextEncoder(BaseFrozenEncoder):
                 "column with .astype(str) if these values are text, or mark missing "
                 "values as None."
             )
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return (
+                f"holds a character that is not valid Unicode ({exc.object[exc.start]!r} at "
+                f"position {exc.start}, a lone surrogate, as a badly decoded file gives). "
+                "Clean it: text.encode('utf-8', 'replace').decode('utf-8')."
+            )
         return None
 
     def _item_bytes(self, item):

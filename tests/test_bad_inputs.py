@@ -237,3 +237,23 @@ def test_face_encoder_reads_a_32_bit_image_as_a_ramp():
     ramp = np.linspace(0, 2**31 - 1, 48 * 48).astype(np.int32).reshape(48, 48)
     grey = _pil_to_grey(Image.fromarray(ramp, mode="I"))
     assert grey.max() > 0.9 * 255 and len(np.unique(grey)) > 100
+
+
+def test_an_empty_image_is_named_before_opencv_asserts():
+    pytest.importorskip("PIL", reason="pillow is not installed")
+    from PIL import Image
+
+    from skemotion import FaceEncoder
+
+    with pytest.raises(TypeError, match="face item 1 is an empty image \\(0x0 pixels\\)"):
+        FaceEncoder(cache=False, device="cpu").fit_transform(
+            [Image.new("L", (48, 48)), Image.new("L", (0, 0))]
+        )
+
+
+@pytest.mark.parametrize("cache", [False, "tmp"])
+def test_a_lone_surrogate_in_a_text_is_named(cache, tmp_path):
+    encoder = TextEncoder(tiny_text_model_dir(), device="cpu",
+                          cache=tmp_path if cache == "tmp" else False)  # fmt: skip
+    with pytest.raises(TypeError, match="text item 1.*not valid Unicode.*'\\\\udc80'.*replace"):
+        encoder.fit_transform(["fine", "bad \udc80 text"])
