@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ._cli import _int_in
 from ._images import IMAGE_SUFFIXES
+from ._outputs import check_writable
 from ._waveforms import AUDIO_SUFFIXES
 
 # --encoder NAME -> (the skemotion class, the kind of item it reads).
@@ -194,6 +195,7 @@ def _encode(args):
         missing="nan" if args.on_error == "skip" else "error", model=args.model,
         pretrained=args.pretrained, batch_size=args.batch_size, device=args.device,
     )
+    check_writable(output, "-o/--output")
     _check_writer(output)
     items = read_items(args)
     before = cache_counters(cache)

@@ -25,6 +25,7 @@ from ._cli_encode import (
     cache_summary,
     run_command,
 )
+from ._outputs import check_writable
 
 DATASETS = ("ravdess", "meld", "goemotions", "fer2013", "emodb", "tess", "cremad")
 # The loader parameter that --split sets, for the datasets distributed in splits.
@@ -134,6 +135,8 @@ def prepare(args):
     """Load the data and build the pipeline and the folds; usage errors come first."""
     from sklearn.utils import Bunch
 
+    if args.output is not None:  # before the cross-validation, not after it
+        check_writable(args.output, "--output")
     loader_kwargs = split_kwargs(args.dataset, args.split)
     chosen = choose_encoders(args.encoder)
     data = load_dataset(args.dataset, args.path, loader_kwargs, args.n_samples)

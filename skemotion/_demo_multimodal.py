@@ -31,6 +31,7 @@ from ._cache import EmbeddingCache, resolve_cache
 from ._demo import _Clock, default_cache_dir
 from ._metrics import emotion_report
 from ._model_selection import check_cv_groups, speaker_cv
+from ._outputs import check_writable
 from ._pipeline import make_multimodal_pipeline
 from .datasets._ravdess_sample import load_ravdess_sample
 from .fusion import EarlyFusion, LateFusionClassifier, StackingFusionClassifier, weight_grid
@@ -86,6 +87,8 @@ def run_demo(*, n_actors=None, cache=None, output_dir=None):
     clock = _Clock()
     output_dir = Path(DEFAULT_OUTPUT_DIR if output_dir is None else output_dir).resolve()
     plots_error = _plots_available()
+    if plots_error is None:  # before the work, not after it
+        check_writable(output_dir, "--output-dir", folder=True)
     with ExitStack() as stack:
         handle = _cache_handle(cache, stack)
         _print_header(handle, cache is False, output_dir, plots_error)

@@ -257,3 +257,45 @@ def test_a_lone_surrogate_in_a_text_is_named(cache, tmp_path):
                           cache=tmp_path if cache == "tmp" else False)  # fmt: skip
     with pytest.raises(TypeError, match="text item 1.*not valid Unicode.*'\\\\udc80'.*replace"):
         encoder.fit_transform(["fine", "bad \udc80 text"])
+
+
+# --- command-line outputs, checked before the work --------------------------------------------
+
+
+def test_outputs_that_cannot_be_written_are_refused_before_any_work(tmp_path):
+    from skemotion._outputs import check_writable
+
+    a_file = tmp_path / "taken"
+    a_file.write_text("x")
+    with pytest.raises(NotADirectoryError, match="--output-dir .*taken is a file; pass a folder"):
+        check_writable(a_file, "--output-dir", folder=True)
+    with pytest.raises(IsADirectoryError, match="--output .* is a folder; pass a file name"):
+        check_writable(tmp_path, "--output")
+    with pytest.raises(NotADirectoryError, match="taken is a file, not a folder"):
+        check_writable(a_file / "sub" / "scores.json", "--output")
+    check_writable(tmp_path / "new" / "deeper" / "scores.json", "--output")  # created later
+    check_writable(tmp_path / "figures", "--output-dir", folder=True)
+
+
+def test_demo_with_an_output_dir_that_is_a_file_fails_at_once(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed")
+    from skemotion._cli import main
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the demo started working before checking --output-dir")
+
+    monkeypatch.setattr("skemotion._demo_multimodal.load_data", no_work)
+    (tmp_path / "figs").write_text("x")
+    assert main(["demo", "--no-cache", "--output-dir", str(tmp_path / "figs")]) == 1
+    assert "--output-dir" in capsys.readouterr().err
+
+
+def test_evaluate_with_an_unwritable_output_fails_before_loading(tmp_path, capsys, monkeypatch):
+    from skemotion._cli import main
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("evaluate loaded the data before checking --output")
+
+    monkeypatch.setattr("skemotion._cli_evaluate.load_dataset", no_work)
+    assert main(["evaluate", "ravdess", str(tmp_path), "--output", str(tmp_path)]) == 1
+    assert "--output" in capsys.readouterr().err
