@@ -248,7 +248,16 @@ def read_csv_column(path, args):
 
     from ._items import is_missing
 
-    frame = pd.read_csv(path, dtype=str)  # texts stay texts; empty cells are NaN
+    try:
+        frame = pd.read_csv(path, dtype=str)  # texts stay texts; empty cells are NaN
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path} is not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at "
+            f"offset {exc.start}): a CSV in another encoding (Latin-1, Windows-1252) or "
+            "not a CSV at all. Save it as UTF-8, e.g. iconv -f latin1 -t utf-8"
+        ) from None
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"{path} is not a readable CSV ({exc})") from None
     available = ", ".join(map(repr, frame.columns))
     if args.column is None:
         raise UsageError(f"a CSV input needs --column, the column of items; {path.name} "

@@ -299,3 +299,20 @@ def test_evaluate_with_an_unwritable_output_fails_before_loading(tmp_path, capsy
     monkeypatch.setattr("skemotion._cli_evaluate.load_dataset", no_work)
     assert main(["evaluate", "ravdess", str(tmp_path), "--output", str(tmp_path)]) == 1
     assert "--output" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content", [b"text\ncaf\xe9 au lait\n", b"\x89PNG\r\n\x1a\n\x00\xff\xfe"])
+def test_encode_of_a_csv_that_is_not_utf8_names_the_file_and_the_fix(tmp_path, capsys, content):
+    import argparse
+
+    from skemotion._cli_encode import add_parser
+
+    path = tmp_path / "texts.csv"
+    path.write_bytes(content)
+    parser = argparse.ArgumentParser(prog="skemotion")
+    add_parser(parser.add_subparsers())
+    args = parser.parse_args(["encode", str(path), "--column", "text", "-o",
+                              str(tmp_path / "f.npz"), "--encoder", "text", "--no-cache"])
+    assert args.func(args) == 1
+    err = capsys.readouterr().err
+    assert "texts.csv is not UTF-8 text" in err and "iconv" in err
