@@ -73,3 +73,23 @@ def write_results(name, command, rows, notes=()):
     (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"\nwritten: {RESULTS / (name + '.md')}")
+
+
+def librosa_statistics(y, sr):
+    """The hand-written librosa baseline: 20 MFCC + deltas, chroma, spectral contrast,
+    centroid, bandwidth, rolloff, flatness, ZCR and RMS with librosa's default frames;
+    mean and std of the 65 rows over every frame (130 numbers)."""
+    import librosa
+    import numpy as np
+
+    S = np.abs(librosa.stft(y))
+    mfcc = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=20)
+    frames = np.vstack([
+        mfcc, librosa.feature.delta(mfcc), librosa.feature.chroma_stft(S=S**2, sr=sr),
+        librosa.feature.spectral_contrast(S=S, sr=sr),
+        librosa.feature.spectral_centroid(S=S, sr=sr),
+        librosa.feature.spectral_bandwidth(S=S, sr=sr),
+        librosa.feature.spectral_rolloff(S=S, sr=sr), librosa.feature.spectral_flatness(S=S),
+        librosa.feature.zero_crossing_rate(y), librosa.feature.rms(S=S),
+    ])
+    return np.concatenate([frames.mean(axis=1), frames.std(axis=1)])

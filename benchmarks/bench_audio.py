@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _common import shared_data, write_results
+from _common import librosa_statistics, shared_data, write_results
 from joblib import Parallel, delayed
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, cross_validate
@@ -151,21 +151,10 @@ def select(X, names, groups, stats):
 
 def librosa_130(path):
     """librosa's defaults, mean and std of 65 frame-level features: 130 numbers."""
-    import librosa
     import soundfile
 
     y, sr = soundfile.read(path, dtype="float32")
-    S = np.abs(librosa.stft(y))
-    mfcc = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=20)
-    frames = np.vstack([
-        mfcc, librosa.feature.delta(mfcc), librosa.feature.chroma_stft(S=S**2, sr=sr),
-        librosa.feature.spectral_contrast(S=S, sr=sr),
-        librosa.feature.spectral_centroid(S=S, sr=sr),
-        librosa.feature.spectral_bandwidth(S=S, sr=sr),
-        librosa.feature.spectral_rolloff(S=S, sr=sr), librosa.feature.spectral_flatness(S=S),
-        librosa.feature.zero_crossing_rate(y), librosa.feature.rms(S=S),
-    ])
-    return np.concatenate([frames.mean(axis=1), frames.std(axis=1)])
+    return librosa_statistics(y, sr)
 
 
 def egemaps_88(path):

@@ -59,7 +59,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from _common import shared_data, write_results  # noqa: E402
+from _common import librosa_statistics, shared_data, write_results  # noqa: E402
 from joblib import Parallel, delayed  # noqa: E402
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
@@ -192,17 +192,7 @@ def librosa_baseline(path):
     import librosa
 
     y, sr = librosa.load(path)
-    S = np.abs(librosa.stft(y))
-    mfcc = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=20)
-    frames = np.vstack([
-        mfcc, librosa.feature.delta(mfcc), librosa.feature.chroma_stft(S=S**2, sr=sr),
-        librosa.feature.spectral_contrast(S=S, sr=sr),
-        librosa.feature.spectral_centroid(S=S, sr=sr),
-        librosa.feature.spectral_bandwidth(S=S, sr=sr),
-        librosa.feature.spectral_rolloff(S=S, sr=sr), librosa.feature.spectral_flatness(S=S),
-        librosa.feature.zero_crossing_rate(y), librosa.feature.rms(S=S),
-    ])
-    return np.concatenate([frames.mean(axis=1), frames.std(axis=1)])
+    return librosa_statistics(y, sr)
 
 
 def baseline(paths, cache_dir, dataset):

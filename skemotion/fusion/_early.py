@@ -1,7 +1,6 @@
 """EarlyFusion: per-modality normalisation, imputation of missing modalities, weighted
 concatenation."""
 
-import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
@@ -13,6 +12,7 @@ from ._modalities import (
     presence,
     resolve_modalities,
     resolve_weights,
+    warn_no_modality,
 )
 
 
@@ -165,15 +165,9 @@ class EarlyFusion(TransformerMixin, BaseEstimator):
             self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64, copy=True
         )
         present = presence(X, self.modalities_)
-        none = ~present.any(axis=1)
-        if none.any():
-            warnings.warn(
-                f"EarlyFusion: {int(none.sum())} sample(s) have no modality present (every "
-                "block is NaN); they become the training means, and the classifier predicts "
-                "them from no information. Drop these rows to silence this warning.",
-                UserWarning,
-                stacklevel=2,
-            )
+        warn_no_modality(self, present, stacklevel=2, fallback=(
+            "they become the training means, and the classifier predicts them from no "
+            "information"))
         X = np.where(np.isnan(X), self.mean_, X)
         X = (X - (self.mean_ if self.norm in ("standard", "block") else 0.0)) / self.scale_
         base = resolve_weights(self, list(self.modalities_))

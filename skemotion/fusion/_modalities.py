@@ -245,14 +245,15 @@ def check_present_in_training(estimator, present, blocks):
             )
 
 
-def warn_no_modality(estimator, present, stacklevel=3):
-    """Warn about samples with no modality; return their mask (they get the class prior)."""
+def warn_no_modality(estimator, present, stacklevel=3,
+                     fallback="they get the training class frequencies (class_prior_)"):
+    """Warn about samples with no modality, saying what they get; return their mask."""
     none = ~present.any(axis=1)
     if none.any():
         warnings.warn(
             f"{type(estimator).__name__}: {int(none.sum())} sample(s) have no modality "
-            "present (every block is NaN); they get the training class frequencies "
-            "(class_prior_). Drop these rows to silence this warning.",
+            f"present (every block is NaN); {fallback}. Drop these rows to silence this "
+            "warning.",
             UserWarning,
             stacklevel=stacklevel + 1,
         )
