@@ -1,6 +1,7 @@
 """TextEncoder: sentence embeddings from a frozen sentence-transformers model."""
 
 import importlib.util
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -190,4 +191,31 @@ class TextEncoder(BaseFrozenEncoder):
                 normalize_embeddings=self.normalize,
                 show_progress_bar=False,
             )
+        _warn_unknown_only(model, items)
         return np.asarray(embeddings, dtype=np.float32)
+
+
+def _warn_unknown_only(model, items):
+    """Warn about texts made only of characters the model's vocabulary lacks.
+
+    They all become the unknown token, so "😍" and "😡" (or any two Thai sentences for
+    all-MiniLM-L6-v2) get one and the same embedding: a limit of the model, not an
+    error, but nothing downstream could tell.
+    """
+    tokenizer = getattr(model, "tokenizer", None)
+    unknown = getattr(tokenizer, "unk_token_id", None)
+    if unknown is None:
+        return
+    ids = tokenizer(list(items), add_special_tokens=False)["input_ids"]
+    alike = [text for text, row in zip(items, ids, strict=True)
+             if row and all(token == unknown for token in row)]  # fmt: skip
+    if alike:
+        shown = ", ".join(repr(text[:20]) for text in alike[:3])
+        warnings.warn(
+            f"TextEncoder: {len(alike)} text(s) hold only characters the model's vocabulary "
+            f"lacks ({shown}): each becomes the unknown token, so they all get the same "
+            "embedding. Use a model that covers them (e.g. a multilingual "
+            "sentence-transformers model), or translate emojis to words first.",
+            UserWarning,
+            stacklevel=2,
+        )

@@ -25,7 +25,13 @@ def tiny_text_model_dir():
     pieces = list(string.ascii_lowercase + string.digits + string.punctuation)
     vocab = _SPECIAL + _WORDS + pieces + [f"##{p}" for p in pieces]
     (root / "vocab.txt").write_text("\n".join(dict.fromkeys(vocab)) + "\n")
-    tokenizer = BertTokenizer(vocab_file=str(root / "vocab.txt"))
+    # transformers >= 5 takes the vocabulary as `vocab` (and ignores `vocab_file`,
+    # which left a 5-token vocabulary that mapped every word to [UNK]).
+    words = list(dict.fromkeys(vocab))
+    try:
+        tokenizer = BertTokenizer(vocab={word: i for i, word in enumerate(words)})
+    except TypeError:
+        tokenizer = BertTokenizer(vocab_file=str(root / "vocab.txt"))
     torch.manual_seed(0)
     config = BertConfig(
         vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,

@@ -316,3 +316,21 @@ def test_encode_of_a_csv_that_is_not_utf8_names_the_file_and_the_fix(tmp_path, c
     assert args.func(args) == 1
     err = capsys.readouterr().err
     assert "texts.csv is not UTF-8 text" in err and "iconv" in err
+
+
+def test_texts_wholly_outside_the_vocabulary_warn_that_they_embed_alike():
+    encoder = TextEncoder(tiny_text_model_dir(), device="cpu", cache=False)
+    with pytest.warns(UserWarning, match="2 text\\(s\\) hold only characters the model's "
+                                         "vocabulary lacks.*same embedding"):
+        X = encoder.fit_transform(["😍", "😡", "i am so happy"])
+    np.testing.assert_allclose(X[0], X[1])  # the model limit the warning is about
+
+
+def test_texts_within_the_vocabulary_do_not_warn():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TextEncoder(tiny_text_model_dir(), device="cpu", cache=False).fit_transform(
+            ["i am so happy 😍", "sad"]
+        )
