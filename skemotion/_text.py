@@ -168,8 +168,16 @@ class TextEncoder(BaseFrozenEncoder):
         st = import_optional_dependency(
             "sentence_transformers", extra="text", caller="TextEncoder"
         )
-        with quiet_transformers(enabled=not self.verbose):
-            model = st.SentenceTransformer(str(source), device=str(device))
+        try:
+            with quiet_transformers(enabled=not self.verbose):
+                model = st.SentenceTransformer(str(source), device=str(device))
+        except (OSError, ValueError) as exc:  # no such folder, not a model, hub unreachable
+            raise OSError(
+                f"TextEncoder could not load model={self.model!r}: it is neither a folder "
+                "saved with SentenceTransformer.save nor a model the Hugging Face hub has "
+                "(or the hub cannot be reached). Pass a local model folder, or leave "
+                f"model at its default (the offline all-MiniLM-L6-v2). ({exc})"
+            ) from exc
         return model.to(dtype).eval()
 
     def _embedding_dim(self, model):

@@ -334,3 +334,14 @@ def test_texts_within_the_vocabulary_do_not_warn():
         TextEncoder(tiny_text_model_dir(), device="cpu", cache=False).fit_transform(
             ["i am so happy 😍", "sad"]
         )
+
+
+@pytest.mark.parametrize("kind", ["not a model", "deleted"])
+def test_a_text_model_that_cannot_load_names_the_model_and_the_fix(tmp_path, kind):
+    folder = tmp_path / "model"
+    if kind == "not a model":
+        folder.mkdir()
+        (folder / "notes.txt").write_text("not weights")
+    with pytest.raises(OSError, match="TextEncoder could not load model=.*model'.*Pass a local "
+                                      "model folder"):
+        TextEncoder(str(folder), device="cpu", cache=False).fit_transform(["hi"])
