@@ -93,3 +93,22 @@ def librosa_statistics(y, sr):
         librosa.feature.zero_crossing_rate(y), librosa.feature.rms(S=S),
     ])
     return np.concatenate([frames.mean(axis=1), frames.std(axis=1)])
+
+
+def stored_features(func, paths, stored):
+    """``func(path)`` of every path, in 2 processes, kept in the .npy file `stored`.
+
+    Returns (features, seconds taken; 0.0 when they came from the file).
+    """
+    import time
+
+    import numpy as np
+    from joblib import Parallel, delayed
+
+    stored = Path(stored)
+    if stored.exists():
+        return np.load(stored), 0.0
+    start = time.perf_counter()
+    X = np.array(Parallel(n_jobs=2)(delayed(func)(path) for path in paths))
+    np.save(stored, X)
+    return X, time.perf_counter() - start

@@ -34,8 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _common import librosa_statistics, shared_data, write_results
-from joblib import Parallel, delayed
+from _common import librosa_statistics, shared_data, stored_features, write_results
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, cross_validate
 from sklearn.pipeline import make_pipeline
@@ -165,13 +164,7 @@ def egemaps_88(path):
 
 
 def baseline_features(func, paths, cache_dir):
-    stored = Path(cache_dir) / f"baseline_{func.__name__}.npy"
-    if stored.exists():
-        return np.load(stored), 0.0
-    start = time.perf_counter()
-    X = np.array(Parallel(n_jobs=2)(delayed(func)(path) for path in paths))
-    np.save(stored, X)
-    return X, time.perf_counter() - start
+    return stored_features(func, paths, Path(cache_dir) / f"baseline_{func.__name__}.npy")
 
 
 def accuracy_rows(labels, cache_dir, skip_egemaps):

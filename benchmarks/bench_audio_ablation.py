@@ -59,7 +59,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from _common import librosa_statistics, shared_data, write_results  # noqa: E402
+from _common import librosa_statistics, shared_data, stored_features, write_results  # noqa: E402
 from joblib import Parallel, delayed  # noqa: E402
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
@@ -197,12 +197,7 @@ def librosa_baseline(path):
 
 def baseline(paths, cache_dir, dataset):
     stored = Path(cache_dir) / f"baseline_librosa_22050_{dataset}.npy"
-    if stored.exists():
-        return np.load(stored), 0.0
-    start = time.perf_counter()
-    X = np.array(Parallel(n_jobs=2)(delayed(librosa_baseline)(path) for path in paths))
-    np.save(stored, X)
-    return X, time.perf_counter() - start
+    return stored_features(librosa_baseline, paths, stored)
 
 
 # --- protocols ----------------------------------------------------------------------------------
