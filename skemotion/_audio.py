@@ -214,6 +214,7 @@ class AudioFeatures(AudioItemsMixin, BaseFrozenEncoder):
         "on_error": [StrOptions({"raise", "skip"})],
     }
     _modality = "audio"
+    _fingerprint_name = "skemotion._audio.AudioFeatures"
     _extra = "audio"
     # Reading, resampling and (with n_jobs=None) the analysis run in worker threads. The
     # FFTs release the GIL but librosa's many small NumPy calls between them do not:

@@ -126,6 +126,7 @@ class AudioEncoder(AudioItemsMixin, BaseFrozenEncoder):
         "on_error": [StrOptions({"raise", "skip"})],
     }
     _modality = "audio"
+    _fingerprint_name = "skemotion._audio_encoder.AudioEncoder"
     _extra = "audio"
     # Reading and resampling run in worker threads while the model encodes.
     _decode_in_threads = True

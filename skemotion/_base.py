@@ -103,6 +103,10 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
     # Encoders whose items may be file paths set the bytes that precede a file's content
     # in its cache key; None: a str item is the content itself (text).
     _file_key_prefix = None
+    # The name this encoder's embeddings are cached under. Written out rather than taken
+    # from ``__module__``, so that moving a file never invalidates a user's cache. A
+    # subclass that does not set its own (a user's) is named by its module and class.
+    _fingerprint_name = None
 
     # --- what subclasses provide -------------------------------------------------------
 
@@ -384,13 +388,19 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
     def _fingerprint(self):
         """Identify everything that shapes the embeddings: class, weights, parameters."""
         spec = {
-            "encoder": f"{type(self).__module__}.{type(self).__qualname__}",
+            "encoder": self._encoder_name(),
             "version": _FINGERPRINT_VERSION,
             "model": self._model_identity(),
             "dtype": str(self._device_and_dtype()[1]),
             "params": self._output_params(),
         }
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+    @classmethod
+    def _encoder_name(cls):
+        """The encoder's stable name in the fingerprint; only the class's own counts."""
+        own = cls.__dict__.get("_fingerprint_name")
+        return own if own is not None else f"{cls.__module__}.{cls.__qualname__}"
 
     # --- the frozen model ----------------------------------------------------------------
 

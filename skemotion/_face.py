@@ -179,6 +179,7 @@ class FaceEncoder(BaseFrozenEncoder):
         "on_error": [StrOptions({"raise", "skip"})],
     }
     _modality = "face"
+    _fingerprint_name = "skemotion._face.FaceEncoder"
     _extra = "face"
     _decode_in_threads = True
     _file_key_prefix = b""  # a file is keyed by its bytes alone

@@ -133,6 +133,7 @@ class ImageEncoder(BaseFrozenEncoder):
         "on_error": [StrOptions({"raise", "skip"})],
     }
     _modality = "image"
+    _fingerprint_name = "skemotion._image.ImageEncoder"
     _extra = "image"
     _decode_in_threads = True
     _file_key_prefix = IMAGE_FILE_KEY_PREFIX

@@ -83,6 +83,7 @@ class TextEncoder(BaseFrozenEncoder):
         "normalize": ["boolean"],
     }
     _modality = "text"
+    _fingerprint_name = "skemotion._text.TextEncoder"
     _extra = "text"
 
     def __init__(
