@@ -84,14 +84,20 @@ def librosa_statistics(y, sr):
 
     S = np.abs(librosa.stft(y))
     mfcc = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=20)
-    frames = np.vstack([
-        mfcc, librosa.feature.delta(mfcc), librosa.feature.chroma_stft(S=S**2, sr=sr),
-        librosa.feature.spectral_contrast(S=S, sr=sr),
-        librosa.feature.spectral_centroid(S=S, sr=sr),
-        librosa.feature.spectral_bandwidth(S=S, sr=sr),
-        librosa.feature.spectral_rolloff(S=S, sr=sr), librosa.feature.spectral_flatness(S=S),
-        librosa.feature.zero_crossing_rate(y), librosa.feature.rms(S=S),
-    ])
+    frames = np.vstack(
+        [
+            mfcc,
+            librosa.feature.delta(mfcc),
+            librosa.feature.chroma_stft(S=S**2, sr=sr),
+            librosa.feature.spectral_contrast(S=S, sr=sr),
+            librosa.feature.spectral_centroid(S=S, sr=sr),
+            librosa.feature.spectral_bandwidth(S=S, sr=sr),
+            librosa.feature.spectral_rolloff(S=S, sr=sr),
+            librosa.feature.spectral_flatness(S=S),
+            librosa.feature.zero_crossing_rate(y),
+            librosa.feature.rms(S=S),
+        ]
+    )
     return np.concatenate([frames.mean(axis=1), frames.std(axis=1)])
 
 

@@ -103,32 +103,45 @@ def speed_rows(labels, n, repeats):
     rows = []
     for name, (wall, cpu) in best.items():
         per_core = f" = {seconds / cpu:.0f}x real time per core" if name == "one thread" else ""
-        rows.append({
-            "measure": f"speed: AudioFeatures(), {name}",
-            "value": f"{seconds / wall:.0f}x real time (wall)",
-            "detail": f"{n} clips, {seconds:.0f} s of audio in {wall:.1f} s wall; "
-                      f"{cpu:.1f} s CPU in this process{per_core}",
-        })
+        rows.append(
+            {
+                "measure": f"speed: AudioFeatures(), {name}",
+                "value": f"{seconds / wall:.0f}x real time (wall)",
+                "detail": f"{n} clips, {seconds:.0f} s of audio in {wall:.1f} s wall; "
+                f"{cpu:.1f} s CPU in this process{per_core}",
+            }
+        )
     peak = peak_memory(AudioFeatures(cache=False), paths)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    rows.append({
-        "measure": "memory: AudioFeatures(), n_jobs=None",
-        "value": f"peak {peak:.0f} MB traced",
-        "detail": f"Python/NumPy allocations during the transform of {n} clips (tracemalloc); "
-                  f"the whole process's peak resident memory was {rss:.0f} MB",
-    })
+    rows.append(
+        {
+            "measure": "memory: AudioFeatures(), n_jobs=None",
+            "value": f"peak {peak:.0f} MB traced",
+            "detail": f"Python/NumPy allocations during the transform of {n} clips (tracemalloc); "
+            f"the whole process's peak resident memory was {rss:.0f} MB",
+        }
+    )
     return rows
 
 
 def cv_scores(X, y, groups):
     pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
     cv = StratifiedGroupKFold(n_splits=5)
-    scores = cross_validate(pipe, X, y, groups=groups, cv=cv,
-                            scoring=["accuracy", "f1_macro", "balanced_accuracy"], n_jobs=1)
+    scores = cross_validate(
+        pipe,
+        X,
+        y,
+        groups=groups,
+        cv=cv,
+        scoring=["accuracy", "f1_macro", "balanced_accuracy"],
+        n_jobs=1,
+    )
     acc = scores["test_accuracy"]
-    return (f"{acc.mean():.3f} ± {acc.std():.3f}",
-            f"macro-F1 {scores['test_f1_macro'].mean():.3f}, "
-            f"UAR {scores['test_balanced_accuracy'].mean():.3f}")
+    return (
+        f"{acc.mean():.3f} ± {acc.std():.3f}",
+        f"macro-F1 {scores['test_f1_macro'].mean():.3f}, "
+        f"UAR {scores['test_balanced_accuracy'].mean():.3f}",
+    )
 
 
 def encoder_features(encoder, paths, cache):
@@ -140,8 +153,9 @@ def encoder_features(encoder, paths, cache):
 
 
 def select(X, names, groups, stats):
-    wanted = set(AudioFeatures(features=groups, stats=stats).fit([np.zeros(1)])
-                 .get_feature_names_out())
+    wanted = set(
+        AudioFeatures(features=groups, stats=stats).fit([np.zeros(1)]).get_feature_names_out()
+    )
     return X[:, [i for i, name in enumerate(names) if name in wanted]]
 
 
@@ -178,8 +192,13 @@ def accuracy_rows(labels, cache_dir, skip_egemaps):
             took = "; columns of the extraction above"
         else:
             took = f"; extracted in {seconds:.0f} s" if seconds else "; features from the cache"
-        rows.append({"measure": f"RAVDESS: {name} ({X.shape[1]} features)",
-                     "value": f"accuracy {accuracy}", "detail": detail + took})
+        rows.append(
+            {
+                "measure": f"RAVDESS: {name} ({X.shape[1]} features)",
+                "value": f"accuracy {accuracy}",
+                "detail": detail + took,
+            }
+        )
         print(rows[-1], flush=True)
 
     X, _, seconds = encoder_features(AudioFeatures(), paths, cache)

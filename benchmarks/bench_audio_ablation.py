@@ -136,8 +136,10 @@ def corpus_like(labels, cache_dir):
     folder = Path(cache_dir) / "corpus_like"
     targets = [str(folder / path) for path in labels.path]
     start = time.perf_counter()
-    Parallel(n_jobs=2)(delayed(corpus_like_clip)(source, target)
-                       for source, target in zip(labels.file, targets, strict=True))
+    Parallel(n_jobs=2)(
+        delayed(corpus_like_clip)(source, target)
+        for source, target in zip(labels.file, targets, strict=True)
+    )
     print(f"corpus-like clips ready in {time.perf_counter() - start:.0f} s", flush=True)
     return targets
 
@@ -148,10 +150,14 @@ def corpus_like(labels, cache_dir):
 def extraction(paths, rate, frames, cache, **params):
     """The 12 original groups, four statistics, 25 ms windows (or as `params` say):
     (X, names, seconds; 0.0 if all from the cache)."""
-    params = {"features": ORIGINAL_GROUPS, "stats": STATS, "window": 0.025,
-              "mel_window": 0.025, **params}
-    encoder = AudioFeatures(sampling_rate=rate, frames=frames, n_jobs=2, cache=cache,
-                            **params)
+    params = {
+        "features": ORIGINAL_GROUPS,
+        "stats": STATS,
+        "window": 0.025,
+        "mel_window": 0.025,
+        **params,
+    }
+    encoder = AudioFeatures(sampling_rate=rate, frames=frames, n_jobs=2, cache=cache, **params)
     before, start = cache.count(), time.perf_counter()
     X = encoder.fit_transform(paths)
     seconds = time.perf_counter() - start if cache.count() > before else 0.0
@@ -160,8 +166,11 @@ def extraction(paths, rate, frames, cache, **params):
 
 def select(X, names, groups, stats=STATS, n_mfcc=20):
     """The columns of a recipe, by name (the first MFCCs of 40 are those of fewer)."""
-    wanted = set(AudioFeatures(features=groups, stats=stats, n_mfcc=n_mfcc)
-                 .fit([np.zeros(1)]).get_feature_names_out())
+    wanted = set(
+        AudioFeatures(features=groups, stats=stats, n_mfcc=n_mfcc)
+        .fit([np.zeros(1)])
+        .get_feature_names_out()
+    )
     return X[:, [i for i, name in enumerate(names) if name in wanted]]
 
 
@@ -175,8 +184,9 @@ def speed(paths, windows, n_clips=80):
     best = {}
     for _ in range(3):  # the best of three rounds: others share the machine
         for window, mel_window in windows:
-            recipe = _LibrosaRecipe(DEFAULT_FEATURES, STATS, 20, 16000, "active", window,
-                                    mel_window)
+            recipe = _LibrosaRecipe(
+                DEFAULT_FEATURES, STATS, 20, 16000, "active", window, mel_window
+            )
             recipe.extract(clips[0])
             start = time.perf_counter()
             for clip in clips:
@@ -219,8 +229,11 @@ def by_actor(X, y, actors):
 
 def speaker_lda():
     """Per-actor standardisation (the actor id is column 0), then shrinkage LDA."""
-    return make_pipeline(SpeakerNormalizer(speaker=0), StandardScaler(),
-                         LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"))
+    return make_pipeline(
+        SpeakerNormalizer(speaker=0),
+        StandardScaler(),
+        LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"),
+    )
 
 
 def by_actor_speaker_lda(X, y, actors, seed=None):
@@ -231,14 +244,14 @@ def by_actor_speaker_lda(X, y, actors, seed=None):
     results = []
     for train, test in cv.split(X, y, actors):
         predicted = speaker_lda().fit(Xa[train], y[train]).predict(Xa[test])
-        results.append((accuracy_score(y[test], predicted),
-                        f1_score(y[test], predicted, average="macro")))
+        results.append(
+            (accuracy_score(y[test], predicted), f1_score(y[test], predicted, average="macro"))
+        )
     return np.array(results)
 
 
 def few_speaker(X, y, actors):
-    return np.array([scores(X, y, np.isin(actors, pair), ~np.isin(actors, pair))
-                     for pair in PAIRS])
+    return np.array([scores(X, y, np.isin(actors, pair), ~np.isin(actors, pair)) for pair in PAIRS])
 
 
 def one_to_one(X, y, actors):
@@ -284,23 +297,26 @@ def main(argv=None):
         cache_dir = Path(args.cache or temporary)
         cache_dir.mkdir(parents=True, exist_ok=True)
         cache = EmbeddingCache(cache_dir / "features.sqlite")
-        datasets = {"ravdess": list(labels.file),
-                    "corpus": corpus_like(labels[female], cache_dir)}
+        datasets = {"ravdess": list(labels.file), "corpus": corpus_like(labels[female], cache_dir)}
 
         def add(name, n_features, ravdess, corpus, seconds):
             ya, aa = y[female], actors[female]
-            rows.append({
-                "configuration": name,
-                "features": n_features,
-                "by actor, per-speaker standardised, LDA": cell(
-                    by_actor_speaker_lda(ravdess, y, actors), False),
-                "by actor, 5-fold (24 actors)": cell(by_actor(ravdess, y, actors), False),
-                "few-speaker (2 → 22 actors)": cell(few_speaker(ravdess, y, actors), True),
-                "corpus-like (1 → 1 actor)": cell(one_to_one(corpus, ya, aa), True),
-                "corpus-like, per-speaker standardised": cell(
-                    one_to_one(per_speaker_standardised(corpus, aa), ya, aa), True),
-                "extraction s (RAVDESS + corpus-like)": seconds,
-            })
+            rows.append(
+                {
+                    "configuration": name,
+                    "features": n_features,
+                    "by actor, per-speaker standardised, LDA": cell(
+                        by_actor_speaker_lda(ravdess, y, actors), False
+                    ),
+                    "by actor, 5-fold (24 actors)": cell(by_actor(ravdess, y, actors), False),
+                    "few-speaker (2 → 22 actors)": cell(few_speaker(ravdess, y, actors), True),
+                    "corpus-like (1 → 1 actor)": cell(one_to_one(corpus, ya, aa), True),
+                    "corpus-like, per-speaker standardised": cell(
+                        one_to_one(per_speaker_standardised(corpus, aa), ya, aa), True
+                    ),
+                    "extraction s (RAVDESS + corpus-like)": seconds,
+                }
+            )
             print(rows[-1], flush=True)
 
         for rate in RATES:
@@ -310,16 +326,17 @@ def main(argv=None):
                     X, names, seconds = extraction(paths, rate, frames, cache)
                     parts[dataset] = X
                     took.append(f"{seconds:.0f}" if seconds else "cached")
-                    print(f"{dataset} at {rate} Hz, frames={frames!r}: "
-                          f"{seconds:.0f} s", flush=True)
+                    print(f"{dataset} at {rate} Hz, frames={frames!r}: {seconds:.0f} s", flush=True)
                 extracted[rate, frames] = parts, names, " + ".join(took)
         for rate in RATES:
             for frames in FRAMES:
                 parts, names, took = extracted[rate, frames]
                 for chroma in (False, True):
                     groups = FEATURE_GROUPS if chroma else NO_CHROMA
-                    name = (f"sampling_rate={rate}, frames={frames!r}"
-                            f"{', + chroma' if chroma else ''}, mel_window=0.025")
+                    name = (
+                        f"sampling_rate={rate}, frames={frames!r}"
+                        f"{', + chroma' if chroma else ''}, mel_window=0.025"
+                    )
                     if (rate, frames, chroma) == (16000, "active", False):
                         name += " (the former defaults)"
                     ravdess = select(parts["ravdess"], names, groups)
@@ -337,8 +354,13 @@ def main(argv=None):
             parts, names, _ = extracted[rate, frames]
             ravdess = select(parts["ravdess"], names, groups, ("mean", "std"))
             corpus = select(parts["corpus"], names, groups, ("mean", "std"))
-            add(f"{label}, stats mean + std only", ravdess.shape[1], ravdess, corpus,
-                "columns of the above")
+            add(
+                f"{label}, stats mean + std only",
+                ravdess.shape[1],
+                ravdess,
+                corpus,
+                "columns of the above",
+            )
         # The analysis windows, and the optional groups: every group, 40 MFCCs and every
         # statistic, so that the rows are columns of one extraction per window choice.
         windowed = {}
@@ -346,49 +368,70 @@ def main(argv=None):
             parts, took = {}, []
             for dataset, paths in datasets.items():
                 X, names, seconds = extraction(
-                    paths, 16000, "active", cache, features=FEATURE_GROUPS,
-                    stats=STATISTICS, n_mfcc=40, window=window, mel_window=mel_window)
+                    paths,
+                    16000,
+                    "active",
+                    cache,
+                    features=FEATURE_GROUPS,
+                    stats=STATISTICS,
+                    n_mfcc=40,
+                    window=window,
+                    mel_window=mel_window,
+                )
                 parts[dataset] = X
                 took.append(f"{seconds:.0f}" if seconds else "cached")
-                print(f"{dataset}, window={window}, mel_window={mel_window}: "
-                      f"{seconds:.0f} s", flush=True)
+                print(
+                    f"{dataset}, window={window}, mel_window={mel_window}: {seconds:.0f} s",
+                    flush=True,
+                )
             windowed[window, mel_window] = parts, names, " + ".join(took)
 
         def add_windowed(label, windows, groups=DEFAULT_FEATURES, stats=STATS, n_mfcc=20):
             parts, names, took = windowed[windows]
             ravdess = select(parts["ravdess"], names, groups, stats, n_mfcc)
             corpus = select(parts["corpus"], names, groups, stats, n_mfcc)
-            add(label, ravdess.shape[1], ravdess, corpus,
-                f"{took} (every group, 40 MFCCs, every statistic)")
+            add(
+                label,
+                ravdess.shape[1],
+                ravdess,
+                corpus,
+                f"{took} (every group, 40 MFCCs, every statistic)",
+            )
             return ravdess
 
-        defaults = add_windowed("window=0.025, mel_window=0.128 (the defaults)",
-                                DEFAULT_WINDOWS)
-        add_windowed("the defaults, stats mean + std only", DEFAULT_WINDOWS,
-                     stats=("mean", "std"))
+        defaults = add_windowed("window=0.025, mel_window=0.128 (the defaults)", DEFAULT_WINDOWS)
+        add_windowed("the defaults, stats mean + std only", DEFAULT_WINDOWS, stats=("mean", "std"))
         add_windowed("mel_window=0.064", (0.025, 0.064))
         add_windowed("window=0.064, mel_window=0.064 (every group)", (0.064, 0.064))
         add_windowed("window=0.128, mel_window=0.128 (every group)", (0.128, 0.128))
-        former = add_windowed("window=0.025, mel_window=0.025 (the former defaults)",
-                              (0.025, 0.025))
-        add_windowed("mel_window=0.025, + mfcc_delta2", (0.025, 0.025),
-                     DEFAULT_FEATURES + ("mfcc_delta2",))
-        add_windowed("mel_window=0.025, + logmel", (0.025, 0.025),
-                     DEFAULT_FEATURES + ("logmel",))
+        former = add_windowed(
+            "window=0.025, mel_window=0.025 (the former defaults)", (0.025, 0.025)
+        )
+        add_windowed(
+            "mel_window=0.025, + mfcc_delta2", (0.025, 0.025), DEFAULT_FEATURES + ("mfcc_delta2",)
+        )
+        add_windowed("mel_window=0.025, + logmel", (0.025, 0.025), DEFAULT_FEATURES + ("logmel",))
         add_windowed("mel_window=0.025, n_mfcc=40", (0.025, 0.025), n_mfcc=40)
-        gains = np.array([
-            by_actor_speaker_lda(defaults, y, actors, seed)[:, 0].mean()
-            - by_actor_speaker_lda(former, y, actors, seed)[:, 0].mean()
-            for seed in SEEDS
-        ])
+        gains = np.array(
+            [
+                by_actor_speaker_lda(defaults, y, actors, seed)[:, 0].mean()
+                - by_actor_speaker_lda(former, y, actors, seed)[:, 0].mean()
+                for seed in SEEDS
+            ]
+        )
         rates = speed(list(labels.file), WINDOWS)
 
         base, took = {}, []
         for dataset, paths in datasets.items():
             base[dataset], seconds = baseline(paths, cache_dir, dataset)
             took.append(f"{seconds:.0f}" if seconds else "cached")
-        add("baseline: hand-written librosa statistics (librosa.load at 22,050 Hz)",
-            base["ravdess"].shape[1], base["ravdess"], base["corpus"], " + ".join(took))
+        add(
+            "baseline: hand-written librosa statistics (librosa.load at 22,050 Hz)",
+            base["ravdess"].shape[1],
+            base["ravdess"],
+            base["corpus"],
+            " + ".join(took),
+        )
 
     notes = [
         "Cells: accuracy averaged over folds or runs, [min-max over runs], (macro-F1). "
@@ -422,14 +465,16 @@ def main(argv=None):
         f"{gains.mean():+.3f} on average, from {gains.min():+.3f} to {gains.max():+.3f}.",
         "Speed of the default groups and statistics on one core (80 RAVDESS clips in "
         "memory, best of 3 rounds; seconds of audio per second), by (window, "
-        "mel_window): " + ", ".join(
-            f"({w}, {m}): {rate:.0f}x" for (w, m), rate in rates.items())
+        "mel_window): "
+        + ", ".join(f"({w}, {m}): {rate:.0f}x" for (w, m), rate in rates.items())
         + f"; the defaults {rates[0.025, 0.025] / rates[DEFAULT_WINDOWS]:.2f}x slower "
         "than the former defaults (0.025, 0.025).",
     ]
     notes += DECISIONS
-    notes.append(f"Wall time of this run: {time.perf_counter() - wall:.0f} s "
-                 "(extractions with n_jobs=2 on a 2-core machine; cached ones take none).")
+    notes.append(
+        f"Wall time of this run: {time.perf_counter() - wall:.0f} s "
+        "(extractions with n_jobs=2 on a 2-core machine; cached ones take none)."
+    )
     command = "python benchmarks/bench_audio_ablation.py " + " ".join(argv or sys.argv[1:])
     write_results("audio_ablation", command.strip(), rows, notes)
 

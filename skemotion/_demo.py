@@ -73,8 +73,10 @@ def run_demo(*, n_samples=None, cache=None, model=None):
     n_splits = _n_splits(y_train)
     _print_data(y_train, y_test, names, n_splits)
     counters = _counters(cache_handle)
-    with clock.stage(f"Fitting the grid search: {len(C_GRID)} values of C x {n_splits} folds, "
-                     "then a refit; each comment is embedded when first seen"):
+    with clock.stage(
+        f"Fitting the grid search: {len(C_GRID)} values of C x {n_splits} folds, "
+        "then a refit; each comment is embedded when first seen"
+    ):
         search = build_search(encoder, n_splits).fit(X_train, y_train)
     _print_search(search)
     with clock.stage(f"Evaluating on the {len(y_test):,} held-out comments"):
@@ -93,8 +95,7 @@ def make_encoder(model=None, cache=None):
     """
     handle = None if cache is False else resolve_cache(cache or default_cache_dir())
     # A progress bar while embedding helps in a terminal and is noise in a log file.
-    encoder = TextEncoder(cache=False if handle is None else handle,
-                          verbose=sys.stderr.isatty())
+    encoder = TextEncoder(cache=False if handle is None else handle, verbose=sys.stderr.isatty())
     if model is not None:
         encoder.set_params(model=model)
     return encoder, handle
@@ -118,8 +119,9 @@ def load_data(n_samples=None):
                 f"n_samples must be at least {MIN_SAMPLES} so that every emotion has comments "
                 f"in each split and fold. Got {n_samples} instead."
             )
-        X, _, y, _ = train_test_split(X, y, train_size=n_samples, stratify=y,
-                                      random_state=RANDOM_STATE)
+        X, _, y, _ = train_test_split(
+            X, y, train_size=n_samples, stratify=y, random_state=RANDOM_STATE
+        )
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=TEST_SIZE, stratify=y, random_state=RANDOM_STATE
     )
@@ -128,14 +130,17 @@ def load_data(n_samples=None):
 
 def build_search(encoder, n_splits=MAX_FOLDS):
     """Return the grid search over C of ``Pipeline([encoder, balanced LogisticRegression])``."""
-    pipe = Pipeline([
-        ("encoder", encoder),
-        ("clf", LogisticRegression(class_weight="balanced", max_iter=1000)),
-    ])
+    pipe = Pipeline(
+        [
+            ("encoder", encoder),
+            ("clf", LogisticRegression(class_weight="balanced", max_iter=1000)),
+        ]
+    )
     cv = StratifiedKFold(n_splits, shuffle=True, random_state=RANDOM_STATE)
     # error_score="raise": a failing fit is a bug to show, not a NaN to average over.
-    return GridSearchCV(pipe, {"clf__C": C_GRID}, cv=cv, scoring="f1_macro", n_jobs=1,
-                        error_score="raise")
+    return GridSearchCV(
+        pipe, {"clf__C": C_GRID}, cv=cv, scoring="f1_macro", n_jobs=1, error_score="raise"
+    )
 
 
 def _n_splits(y_train):
@@ -169,8 +174,9 @@ class _Clock:
         began = time.perf_counter()
         print(f"[{self.elapsed():6.1f} s] {what} ...", flush=True)
         yield
-        print(f"[{self.elapsed():6.1f} s]   done in {time.perf_counter() - began:.1f} s",
-              flush=True)
+        print(
+            f"[{self.elapsed():6.1f} s]   done in {time.perf_counter() - began:.1f} s", flush=True
+        )
 
 
 def _print_header(model, cache):
@@ -183,14 +189,19 @@ def _print_header(model, cache):
 
 def _print_data(y_train, y_test, names, n_splits):
     n = len(y_train) + len(y_test)
-    print(f"  {n:,} Reddit comments, {len(names)} emotions; stratified split "
-          f"{len(y_train):,} train / {len(y_test):,} test (random_state={RANDOM_STATE})")
+    print(
+        f"  {n:,} Reddit comments, {len(names)} emotions; stratified split "
+        f"{len(y_train):,} train / {len(y_test):,} test (random_state={RANDOM_STATE})"
+    )
     train, test = y_train.value_counts(), y_test.value_counts()
     print(f"  {'emotion':<10} {'train':>6} {'test':>6}")
     for name in names:
         print(f"  {name:<10} {train.get(name, 0):>6,} {test.get(name, 0):>6,}")
-    note = ("" if n_splits == MAX_FOLDS else
-            f" (not {MAX_FOLDS}: the rarest emotion has only {n_splits} training comments)")
+    note = (
+        ""
+        if n_splits == MAX_FOLDS
+        else f" (not {MAX_FOLDS}: the rarest emotion has only {n_splits} training comments)"
+    )
     # Macro-F1 weighs every emotion alike, so rare disgust counts as much as joy.
     print(f"  model selection: {n_splits}-fold stratified CV{note}, scoring macro-F1")
     print()
@@ -215,10 +226,13 @@ def _print_cache(cache, before, X_train, X_test):
         return
     hits, misses = cache.hits - before[0], cache.misses - before[1]
     distinct = len(set(X_train) | set(X_test))
-    print(f"Embedding cache: {hits:,} hits, {misses:,} misses, {cache.count():,} rows "
-          f"in {cache.path}")
+    print(
+        f"Embedding cache: {hits:,} hits, {misses:,} misses, {cache.count():,} rows in {cache.path}"
+    )
     if misses == 0:
         print("  every embedding came from the cache: no comment was embedded this time")
     elif misses == distinct:
-        print(f"  each of the {distinct:,} distinct comments was embedded once; "
-              "every other lookup was a hit")
+        print(
+            f"  each of the {distinct:,} distinct comments was embedded once; "
+            "every other lookup was a hit"
+        )

@@ -47,8 +47,12 @@ SPEAKER = "actor"
 C = 0.1
 # Row labels of the score table: the tuned fusion, then what it is compared with.
 FUSED = "fused (tuned weights + rule)"
-COMPARATORS = ("EarlyFusion + LR", "late fusion, equal, mean", "late fusion, equal, product",
-               "stacking (meta LR)")
+COMPARATORS = (
+    "EarlyFusion + LR",
+    "late fusion, equal, mean",
+    "late fusion, equal, product",
+    "stacking (meta LR)",
+)
 SCORING = "f1_macro"  # macro-F1: every emotion counts alike
 N_ACTORS = 24  # actors in the bundled sample: the most --n-actors can ask for
 # With fewer actors the outer folds' training parts hold too few actors to be split
@@ -102,11 +106,15 @@ def run_demo(*, n_actors=None, cache=None, output_dir=None):
         stack.enter_context(_one_blas_thread())
         counters = (handle.hits, handle.misses)
         encoder = AudioFeatures(cache=handle, verbose=sys.stderr.isatty())
-        with clock.stage(f"Analysing the {len(X)} clips with AudioFeatures, into the cache "
-                         "(every fit below reads them from there)"):
+        with clock.stage(
+            f"Analysing the {len(X)} clips with AudioFeatures, into the cache "
+            "(every fit below reads them from there)"
+        ):
             n_features = clone(encoder).fit_transform(X["audio"]).shape[1]
-        print(f"  {n_features} acoustic features per clip; "
-              f"{len(sample.feature_names['face'])} facial action units per clip")
+        print(
+            f"  {n_features} acoustic features per clip; "
+            f"{len(sample.feature_names['face'])} facial action units per clip"
+        )
         print()
         # The fusion step's memory: each modality's classifier is fitted once per fold,
         # not once per weighting (the weights do not change it).
@@ -115,23 +123,27 @@ def run_demo(*, n_actors=None, cache=None, output_dir=None):
         comparators = build_comparators(encoder, sample.feature_names["face"])
         n_candidates = len(weight_grid(MODALITIES, step=WEIGHT_STEP)) * len(RULES)
         outer = check_cv_groups(speaker_cv(OUTER_FOLDS), groups, y=y)
-        with clock.stage(f"Nested cross-validation: {OUTER_FOLDS} outer folds by actor; in "
-                         f"each, GridSearchCV fits {n_candidates} weightings and rules x "
-                         f"{INNER_FOLDS} inner folds by actor, then a refit; the "
-                         "comparators are fitted on the same outer folds"):
-            predictions, fold_weights = nested_predictions(pipe, comparators, X, y, groups,
-                                                           outer)
+        with clock.stage(
+            f"Nested cross-validation: {OUTER_FOLDS} outer folds by actor; in "
+            f"each, GridSearchCV fits {n_candidates} weightings and rules x "
+            f"{INNER_FOLDS} inner folds by actor, then a refit; the "
+            "comparators are fitted on the same outer folds"
+        ):
+            predictions, fold_weights = nested_predictions(pipe, comparators, X, y, groups, outer)
         scores = {name: emotion_report(y, pred) for name, pred in predictions.items()}
         _print_scores(scores, len(y))
-        with clock.stage(f"Final GridSearchCV on all {len(y)} clips: {n_candidates} "
-                         f"weightings and rules x {OUTER_FOLDS} folds by actor, then a refit"):
+        with clock.stage(
+            f"Final GridSearchCV on all {len(y)} clips: {n_candidates} "
+            f"weightings and rules x {OUTER_FOLDS} folds by actor, then a refit"
+        ):
             search = build_search(pipe, OUTER_FOLDS).fit(X, y, groups=groups)
         _print_weights(fold_weights, search)
         figures = []
         if plots_error is None:
             with clock.stage("Drawing the figures"):
-                figures = save_figures(y, predictions[FUSED], sample.target_names, search,
-                                       output_dir)
+                figures = save_figures(
+                    y, predictions[FUSED], sample.target_names, search, output_dir
+                )
             for path, what in figures:
                 print(f"  {path}  ({what})")
         else:
@@ -139,8 +151,12 @@ def run_demo(*, n_actors=None, cache=None, output_dir=None):
         print()
         _print_cache(handle, counters, len(X), cache is False)
     print(f"Done in {clock.elapsed():.1f} s.")
-    return {"scores": scores, "fold_weights": fold_weights, "search": search,
-            "figures": [path for path, _ in figures]}
+    return {
+        "scores": scores,
+        "fold_weights": fold_weights,
+        "search": search,
+        "figures": [path for path, _ in figures],
+    }
 
 
 def load_data(n_actors=None):
@@ -170,8 +186,9 @@ def modality_classifier():
     RAVDESS clips (0.876 vs 0.849 accuracy, product rule, equal weights), and it has no
     regularisation to tune (Ledoit-Wolf shrinkage is set from the data).
     """
-    return make_pipeline(StandardScaler(), LinearDiscriminantAnalysis(solver="lsqr",
-                                                                      shrinkage="auto"))
+    return make_pipeline(
+        StandardScaler(), LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
+    )
 
 
 def build_pipeline(encoder, face_columns, fusion=None, memory=None):
@@ -248,9 +265,11 @@ def nested_predictions(pipe, comparators, X, y, groups, outer):
         fold_weights.append(chosen)
         actors = ", ".join(str(a) for a in sorted(set(groups[test])))
         accuracy = np.mean(predictions[FUSED][test] == y[test])
-        print(f"  fold {k + 1}: test actors {actors}; chosen {_weights_text(chosen)}; "
-              f"fused accuracy {accuracy:.3f} ({time.perf_counter() - began:.1f} s)",
-              flush=True)
+        print(
+            f"  fold {k + 1}: test actors {actors}; chosen {_weights_text(chosen)}; "
+            f"fused accuracy {accuracy:.3f} ({time.perf_counter() - began:.1f} s)",
+            flush=True,
+        )
     return predictions, fold_weights
 
 
@@ -264,15 +283,19 @@ def save_figures(y, y_pred, labels, search, output_dir):
     # matplotlib.figure.Figure, not pyplot: no GUI backend, no global figure state.
     fig = Figure(figsize=(7.5, 6.5), layout="constrained")
     ConfusionMatrixDisplay.from_predictions(y, y_pred, labels=labels, ax=fig.subplots())
-    fig.suptitle("Late fusion (face + voice), out-of-fold predictions, folds by actor\n"
-                 "rows normalised: the diagonal is each emotion's recall")
+    fig.suptitle(
+        "Late fusion (face + voice), out-of-fold predictions, folds by actor\n"
+        "rows normalised: the diagonal is each emotion's recall"
+    )
     confusion = output_dir / CONFUSION_FILE
     fig.savefig(confusion, dpi=110)
 
     fig = Figure(figsize=(7, 4.5), layout="constrained")
     ModalityWeightsDisplay.from_cv_results(search, ax=fig.subplots())
-    fig.suptitle(f"Modality weights: GridSearchCV, {OUTER_FOLDS} folds by actor "
-                 f"({len(y)} clips)\nface weight 1 = face only, 0 = audio only")
+    fig.suptitle(
+        f"Modality weights: GridSearchCV, {OUTER_FOLDS} folds by actor "
+        f"({len(y)} clips)\nface weight 1 = face only, 0 = audio only"
+    )
     weights = output_dir / WEIGHTS_FILE
     fig.savefig(weights, dpi=110)
     return [
@@ -323,11 +346,15 @@ def _print_header(cache, temporary, output_dir, plots_error):
     print("skemotion demo: emotion recognition from face and voice on a RAVDESS sample")
     print("  face:    35 facial action units per clip (OpenFace, precomputed), passed through")
     print("  audio:   AudioFeatures() on the raw 16 kHz FLAC clips (librosa statistics)")
-    print("  speaker: SpeakerNormalizer: every feature standardised per actor, from the "
-          "actor's own clips")
+    print(
+        "  speaker: SpeakerNormalizer: every feature standardised per actor, from the "
+        "actor's own clips"
+    )
     print("  fusion:  LateFusionClassifier: StandardScaler + shrinkage LDA per modality;")
-    print(f"           weights and rule tuned by GridSearchCV over weight_grid("
-          f"{list(MODALITIES)}, step={WEIGHT_STEP}) x rule {list(RULES)}, macro-F1")
+    print(
+        f"           weights and rule tuned by GridSearchCV over weight_grid("
+        f"{list(MODALITIES)}, step={WEIGHT_STEP}) x rule {list(RULES)}, macro-F1"
+    )
     where = "temporary, deleted at the end (--no-cache)" if temporary else str(cache.path)
     print(f"  cache:   {where}")
     print(f"  figures: {output_dir if plots_error is None else 'skipped: ' + plots_error}")
@@ -338,44 +365,60 @@ def _print_data(sample):
     frame = sample.frame
     n_female = frame.loc[frame["group"] % 2 == 0, "group"].nunique()
     counts = sample.target.value_counts()
-    print(f"  {len(frame)} clips of {frame['group'].nunique()} actors ({n_female} female), "
-          f"{len(sample.target_names)} emotions: "
-          + ", ".join(f"{name} {counts.get(name, 0)}" for name in sample.target_names))
-    print(f"  evaluation: speaker-independent nested CV; outer {OUTER_FOLDS} folds and "
-          f"inner {INNER_FOLDS} folds by actor (StratifiedGroupKFold), so no actor is in "
-          "both the training and the test part of any split")
+    print(
+        f"  {len(frame)} clips of {frame['group'].nunique()} actors ({n_female} female), "
+        f"{len(sample.target_names)} emotions: "
+        + ", ".join(f"{name} {counts.get(name, 0)}" for name in sample.target_names)
+    )
+    print(
+        f"  evaluation: speaker-independent nested CV; outer {OUTER_FOLDS} folds and "
+        f"inner {INNER_FOLDS} folds by actor (StratifiedGroupKFold), so no actor is in "
+        "both the training and the test part of any split"
+    )
     print()
 
 
 def _print_scores(scores, n):
-    print(f"Speaker-independent scores: out-of-fold predictions of the {OUTER_FOLDS} outer "
-          f"folds, all {n} clips, every row on the same folds")
+    print(
+        f"Speaker-independent scores: out-of-fold predictions of the {OUTER_FOLDS} outer "
+        f"folds, all {n} clips, every row on the same folds"
+    )
     print(f"  {'model':<30} {'accuracy':>8} {'macro-F1':>8} {'UAR':>6}")
     labels = {"face only": "face only (AUs)", "audio only": "audio only (AudioFeatures)"}
     for key in ["face only", "audio only", *COMPARATORS, FUSED]:
         r = scores[key]
-        print(f"  {labels.get(key, key):<30} {r['accuracy']:>8.3f} {r['macro_f1']:>8.3f} "
-              f"{r['uar']:>6.3f}")
+        print(
+            f"  {labels.get(key, key):<30} {r['accuracy']:>8.3f} {r['macro_f1']:>8.3f} "
+            f"{r['uar']:>6.3f}"
+        )
     best_single = max(("face only", "audio only"), key=lambda m: scores[m]["macro_f1"])
     gain = {k: scores[FUSED][k] - scores[best_single][k] for k in ("accuracy", "macro_f1")}
     verdict = "fusion helps" if gain["macro_f1"] > 0 else "no gain from fusion on this run"
-    print(f"  fused - best single modality ({best_single}): {gain['accuracy']:+.3f} accuracy, "
-          f"{gain['macro_f1']:+.3f} macro-F1: {verdict}")
+    print(
+        f"  fused - best single modality ({best_single}): {gain['accuracy']:+.3f} accuracy, "
+        f"{gain['macro_f1']:+.3f} macro-F1: {verdict}"
+    )
     beaten = [name for name in COMPARATORS if scores[name]["macro_f1"] > scores[FUSED]["macro_f1"]]
     if beaten:
-        print(f"  note: {', '.join(beaten)} scored a higher macro-F1 than the tuned fusion on "
-              "this run")
+        print(
+            f"  note: {', '.join(beaten)} scored a higher macro-F1 than the tuned fusion on "
+            "this run"
+        )
     else:
         print("  the tuned fusion scores at least the macro-F1 of every comparator above")
     print()
 
 
 def _print_weights(fold_weights, search):
-    print("  weights and rule chosen in the outer folds: "
-          + "; ".join(_weights_text(w) for w in fold_weights))
+    print(
+        "  weights and rule chosen in the outer folds: "
+        + "; ".join(_weights_text(w) for w in fold_weights)
+    )
     chosen = {**search.best_params_["fusion__weights"], "rule": search.best_params_["fusion__rule"]}
-    print(f"  chosen (final search on all clips): {_weights_text(chosen)}; "
-          f"mean CV macro-F1 {search.best_score_:.3f}")
+    print(
+        f"  chosen (final search on all clips): {_weights_text(chosen)}; "
+        f"mean CV macro-F1 {search.best_score_:.3f}"
+    )
     print()
 
 
@@ -386,5 +429,7 @@ def _print_cache(cache, before, n_clips, temporary):
     if misses == 0:
         print("  every clip's features came from the cache: no clip was analysed this time")
     elif misses == n_clips:
-        print(f"  each of the {n_clips} clips was analysed once; every other lookup, in every "
-              "fold and candidate, was a hit")
+        print(
+            f"  each of the {n_clips} clips was analysed once; every other lookup, in every "
+            "fold and candidate, was a hit"
+        )

@@ -392,8 +392,11 @@ def _random_identity(name):
     open_clip = _open_clip()
     # Random initialisation is code, not data: the library versions are part of it.
     return {
-        **_config_identity(name), "weights": "random", "seed": RANDOM_WEIGHTS_SEED,
-        "torch": torch.__version__.split("+")[0], "open_clip": open_clip.__version__,
+        **_config_identity(name),
+        "weights": "random",
+        "seed": RANDOM_WEIGHTS_SEED,
+        "torch": torch.__version__.split("+")[0],
+        "open_clip": open_clip.__version__,
     }
 
 

@@ -19,6 +19,4 @@ def import_optional_dependency(module_name, *, extra, caller):
         return importlib.import_module(module_name)
     except ImportError as exc:
         package = module_name.split(".")[0].replace("_", "-")
-        raise ImportError(
-            f"{caller} requires {package}: pip install 'skemotion[{extra}]'"
-        ) from exc
+        raise ImportError(f"{caller} requires {package}: pip install 'skemotion[{extra}]'") from exc

@@ -20,8 +20,10 @@ def check_writable(path, what, *, folder=False):
     while not existing.exists():
         existing = existing.parent
     if not existing.is_dir():
-        raise NotADirectoryError(f"{what} {path}: {existing} is a file, not a folder; pass "
-                                 "a path under a folder")
+        raise NotADirectoryError(
+            f"{what} {path}: {existing} is a file, not a folder; pass a path under a folder"
+        )
     if not os.access(existing, os.W_OK):
-        raise PermissionError(f"{what} {path}: {existing} is not writable; pass a path in a "
-                              "folder you can write to")
+        raise PermissionError(
+            f"{what} {path}: {existing} is not writable; pass a path in a folder you can write to"
+        )

@@ -172,9 +172,7 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
         mean[seen], scale[seen] = self.speaker_mean_[codes[seen]], self.speaker_scale_[codes[seen]]
         if not seen.all():
             new_speakers, new_codes = _factorize(ids[~seen])
-            new_mean, new_scale, _ = self._statistics(
-                values[~seen], new_codes, len(new_speakers)
-            )
+            new_mean, new_scale, _ = self._statistics(values[~seen], new_codes, len(new_speakers))
             mean[~seen], scale[~seen] = new_mean[new_codes], new_scale[new_codes]
         return (values - mean) / scale
 

@@ -27,13 +27,18 @@ def check_labels(y, caller):
         )
     kinds = {}
     for row, label in enumerate(values):
-        kind = "string" if isinstance(label, str) else (
-            "number" if isinstance(label, (numbers.Number, np.number)) else type(label).__name__
+        kind = (
+            "string"
+            if isinstance(label, str)
+            else (
+                "number" if isinstance(label, (numbers.Number, np.number)) else type(label).__name__
+            )
         )
         kinds.setdefault(kind, (row, label))
     if len(kinds) > 1:
-        shown = " and ".join(f"{kind} {label!r} at row {row}" for kind, (row, label)
-                             in list(kinds.items())[:2])
+        shown = " and ".join(
+            f"{kind} {label!r} at row {row}" for kind, (row, label) in list(kinds.items())[:2]
+        )
         raise TypeError(
             f"{caller}: the labels in y mix types ({shown}). Give every label the same "
             "type, e.g. y.astype(str)."

@@ -166,9 +166,7 @@ class TextEncoder(BaseFrozenEncoder):
         return local_weights_key(self)
 
     def _load_model(self, source, device, dtype):
-        st = import_optional_dependency(
-            "sentence_transformers", extra="text", caller="TextEncoder"
-        )
+        st = import_optional_dependency("sentence_transformers", extra="text", caller="TextEncoder")
         try:
             with quiet_transformers(enabled=not self.verbose):
                 model = st.SentenceTransformer(str(source), device=str(device))

@@ -91,8 +91,18 @@ class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
     ['anger', 'fear', 'joy']
     """
 
-    def plot(self, *, include_values=True, cmap="Blues", xticks_rotation=45,
-             values_format=None, ax=None, colorbar=True, im_kw=None, text_kw=None):
+    def plot(
+        self,
+        *,
+        include_values=True,
+        cmap="Blues",
+        xticks_rotation=45,
+        values_format=None,
+        ax=None,
+        colorbar=True,
+        im_kw=None,
+        text_kw=None,
+    ):
         """Plot the confusion matrix (scikit-learn's ``plot`` with this class's defaults).
 
         Parameters
@@ -120,9 +130,16 @@ class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
         _check_matplotlib(f"{type(self).__name__}.plot")
         if values_format is None and np.asarray(self.confusion_matrix).dtype.kind == "f":
             values_format = ".2f"
-        super().plot(include_values=include_values, cmap=cmap,
-                     xticks_rotation=xticks_rotation, values_format=values_format, ax=ax,
-                     colorbar=colorbar, im_kw=im_kw, text_kw=text_kw)
+        super().plot(
+            include_values=include_values,
+            cmap=cmap,
+            xticks_rotation=xticks_rotation,
+            values_format=values_format,
+            ax=ax,
+            colorbar=colorbar,
+            im_kw=im_kw,
+            text_kw=text_kw,
+        )
         if xticks_rotation not in ("horizontal", 0):
             for label in self.ax_.get_xticklabels():
                 label.set_horizontalalignment("right")
@@ -130,10 +147,24 @@ class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
         return self
 
     @classmethod
-    def from_predictions(cls, y_true, y_pred, *, labels=None, sample_weight=None,
-                         normalize="true", display_labels=None, include_values=True,
-                         xticks_rotation=45, values_format=None, cmap="Blues", ax=None,
-                         colorbar=True, im_kw=None, text_kw=None):
+    def from_predictions(
+        cls,
+        y_true,
+        y_pred,
+        *,
+        labels=None,
+        sample_weight=None,
+        normalize="true",
+        display_labels=None,
+        include_values=True,
+        xticks_rotation=45,
+        values_format=None,
+        cmap="Blues",
+        ax=None,
+        colorbar=True,
+        im_kw=None,
+        text_kw=None,
+    ):
         """Plot the confusion matrix of true and predicted labels.
 
         Parameters are those of scikit-learn's
@@ -149,18 +180,42 @@ class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
         """
         _check_matplotlib(f"{cls.__name__}.from_predictions")
         return super().from_predictions(
-            y_true, y_pred, labels=labels, sample_weight=sample_weight,
-            normalize=normalize, display_labels=display_labels,
-            include_values=include_values, xticks_rotation=xticks_rotation,
-            values_format=values_format, cmap=cmap, ax=ax, colorbar=colorbar, im_kw=im_kw,
+            y_true,
+            y_pred,
+            labels=labels,
+            sample_weight=sample_weight,
+            normalize=normalize,
+            display_labels=display_labels,
+            include_values=include_values,
+            xticks_rotation=xticks_rotation,
+            values_format=values_format,
+            cmap=cmap,
+            ax=ax,
+            colorbar=colorbar,
+            im_kw=im_kw,
             text_kw=text_kw,
         )
 
     @classmethod
-    def from_estimator(cls, estimator, X, y, *, labels=None, sample_weight=None,
-                       normalize="true", display_labels=None, include_values=True,
-                       xticks_rotation=45, values_format=None, cmap="Blues", ax=None,
-                       colorbar=True, im_kw=None, text_kw=None):
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y,
+        *,
+        labels=None,
+        sample_weight=None,
+        normalize="true",
+        display_labels=None,
+        include_values=True,
+        xticks_rotation=45,
+        values_format=None,
+        cmap="Blues",
+        ax=None,
+        colorbar=True,
+        im_kw=None,
+        text_kw=None,
+    ):
         """Plot the confusion matrix of a fitted classifier's predictions on `X`.
 
         Parameters are those of scikit-learn's
@@ -173,10 +228,20 @@ class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
         """
         _check_matplotlib(f"{cls.__name__}.from_estimator")
         return super().from_estimator(
-            estimator, X, y, labels=labels, sample_weight=sample_weight,
-            normalize=normalize, display_labels=display_labels,
-            include_values=include_values, xticks_rotation=xticks_rotation,
-            values_format=values_format, cmap=cmap, ax=ax, colorbar=colorbar, im_kw=im_kw,
+            estimator,
+            X,
+            y,
+            labels=labels,
+            sample_weight=sample_weight,
+            normalize=normalize,
+            display_labels=display_labels,
+            include_values=include_values,
+            xticks_rotation=xticks_rotation,
+            values_format=values_format,
+            cmap=cmap,
+            ax=ax,
+            colorbar=colorbar,
+            im_kw=im_kw,
             text_kw=text_kw,
         )
 
@@ -257,9 +322,19 @@ class ModalityWeightsDisplay:
         self.score_name = score_name
 
     @classmethod
-    def from_cv_results(cls, cv_results, *, param=None, metric=None, modalities=None,
-                        modality=None, score_name=None, ax=None, show_std=True,
-                        line_kw=None):
+    def from_cv_results(
+        cls,
+        cv_results,
+        *,
+        param=None,
+        metric=None,
+        modalities=None,
+        modality=None,
+        score_name=None,
+        ax=None,
+        show_std=True,
+        line_kw=None,
+    ):
         """Plot the score of each modality weighting a grid search tried.
 
         Parameters
@@ -323,8 +398,10 @@ class ModalityWeightsDisplay:
         if score_name is None:
             score_name = _score_name(metric, scoring)
         display = cls(
-            weights[keep].reset_index(drop=True), mean[keep],
-            None if std is None else std[keep], score_name=score_name,
+            weights[keep].reset_index(drop=True),
+            mean[keep],
+            None if std is None else std[keep],
+            score_name=score_name,
         )
         return display.plot(modality=modality, ax=ax, show_std=show_std, line_kw=line_kw)
 
@@ -363,21 +440,27 @@ class ModalityWeightsDisplay:
         for name in shown:
             curve = _profile(weights[name].to_numpy(), mean, std)
             self.curves_[name] = curve
-            kwargs = {"marker": "o", "label": name if len(shown) > 1 else None,
-                      **(line_kw or {})}
+            kwargs = {"marker": "o", "label": name if len(shown) > 1 else None, **(line_kw or {})}
             (line,) = ax.plot(curve["weight"].to_numpy(), curve["mean"].to_numpy(), **kwargs)
             self.lines_[name] = line
             self.fills_[name] = None
             if show_std and std is not None:
                 self.fills_[name] = ax.fill_between(
-                    curve["weight"].to_numpy(), (curve["mean"] - curve["std"]).to_numpy(),
-                    (curve["mean"] + curve["std"]).to_numpy(), color=line.get_color(),
-                    alpha=0.2, linewidth=0,
+                    curve["weight"].to_numpy(),
+                    (curve["mean"] - curve["std"]).to_numpy(),
+                    (curve["mean"] + curve["std"]).to_numpy(),
+                    color=line.get_color(),
+                    alpha=0.2,
+                    linewidth=0,
                 )
         for name, line in self.lines_.items():  # after the lines: last in the legend
             (self.best_markers_[name],) = ax.plot(
-                [best[name]], [mean[self.best_index_]], marker="*", markersize=14,
-                linestyle="none", color=line.get_color(),
+                [best[name]],
+                [mean[self.best_index_]],
+                marker="*",
+                markersize=14,
+                linestyle="none",
+                color=line.get_color(),
             )
         best_text = ", ".join(f"{name} {best[name]:.2g}" for name in names)
         # One legend entry for the star, whatever the number of lines.
@@ -419,7 +502,7 @@ def _results_of(cv_results, caller):
 
 
 def _weights_key(results, param, caller):
-    params = sorted(key[len("param_"):] for key in results if key.startswith("param_"))
+    params = sorted(key[len("param_") :] for key in results if key.startswith("param_"))
     if param is None:
         ends = [p for p in params if p.endswith("weights")]
         param = "fusion__weights" if "fusion__weights" in params or len(ends) != 1 else ends[0]
@@ -439,7 +522,7 @@ def _metric(results, metric, search, caller):
         refit = getattr(search, "refit", None)
         metric = "score" if "mean_test_score" in results or not isinstance(refit, str) else refit
     if f"mean_test_{metric}" not in results:
-        found = sorted(k[len("mean_test_"):] for k in results if k.startswith("mean_test_"))
+        found = sorted(k[len("mean_test_") :] for k in results if k.startswith("mean_test_"))
         raise ValueError(
             f"{caller}: the search results have no 'mean_test_{metric}'; the scores there "
             f"are {found}. Pass metric= one of them."
@@ -469,8 +552,11 @@ def _weights_frame(values, modalities, key, caller):
             row_names, row = None, None
         elif isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, str):
             row = list(value)
-            row_names = (list(modalities) if modalities is not None
-                         else [f"modality {j}" for j in range(len(row))])
+            row_names = (
+                list(modalities)
+                if modalities is not None
+                else [f"modality {j}" for j in range(len(row))]
+            )
         else:
             raise ValueError(
                 f"{caller}: candidate {i} of {key!r} is {value!r}; modality weights must "
@@ -514,18 +600,20 @@ def _shown_modalities(modality, names, caller):
     unknown = [m for m in shown if m not in names]
     if unknown or not shown:
         raise ValueError(
-            f"{caller}: modality={modality!r} names no modality of the weights; they are "
-            f"{names}."
+            f"{caller}: modality={modality!r} names no modality of the weights; they are {names}."
         )
     return shown
 
 
 def _profile(weight, mean, std):
     """Per distinct weight, the candidate with the best mean score (first on a tie)."""
-    frame = pd.DataFrame({
-        "weight": weight, "mean": mean,
-        "std": np.zeros_like(mean) if std is None else std,
-        "candidate": np.arange(len(mean)),
-    })
+    frame = pd.DataFrame(
+        {
+            "weight": weight,
+            "mean": mean,
+            "std": np.zeros_like(mean) if std is None else std,
+            "candidate": np.arange(len(mean)),
+        }
+    )
     best = frame.sort_values(["weight", "mean", "candidate"], ascending=[True, False, True])
     return best.drop_duplicates("weight").reset_index(drop=True)

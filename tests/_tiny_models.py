@@ -34,8 +34,12 @@ def tiny_text_model_dir():
         tokenizer = BertTokenizer(vocab_file=str(root / "vocab.txt"))
     torch.manual_seed(0)
     config = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,
-        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128,
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
     )
     transformer_dir = root / "transformer"
     BertModel(config).save_pretrained(transformer_dir)
@@ -68,15 +72,23 @@ def tiny_audio_model_dir(kind="wav2vec2-group"):
 
     family, options = _TINY_AUDIO_KINDS[kind]
     config = getattr(transformers, f"{family}Config")(
-        hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
-        conv_dim=(16,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2,
-        num_buckets=16, max_bucket_distance=64, **options,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        conv_dim=(16,) * 7,
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2,
+        num_buckets=16,
+        max_bucket_distance=64,
+        **options,
     )
     root = Path(tempfile.mkdtemp(prefix=f"skemotion-tiny-{kind}-"))
     torch.manual_seed(0)
     getattr(transformers, f"{family}Model")(config).save_pretrained(root)
     extractor = transformers.Wav2Vec2FeatureExtractor(
-        sampling_rate=16000, do_normalize=True,
+        sampling_rate=16000,
+        do_normalize=True,
         return_attention_mask=options["feat_extract_norm"] == "layer",
     )
     extractor.save_pretrained(root)

@@ -80,8 +80,9 @@ def test_pitch_and_voicing_of_tones_and_noise(features):
     enc = features.set_params(features=("pitch", "voicing"), stats=("mean", "std"))
     X = enc.fit_transform([tone(150), tone(220), tone(440), noise])
     names = enc.get_feature_names_out()
-    np.testing.assert_allclose(semitones_to_hz(column(X, names, "pitch_mean")[:3]),
-                               [150, 220, 440], rtol=0.01)  # YIN: ~0.5 % high
+    np.testing.assert_allclose(
+        semitones_to_hz(column(X, names, "pitch_mean")[:3]), [150, 220, 440], rtol=0.01
+    )  # YIN: ~0.5 % high
     assert (column(X, names, "pitch_std")[:3] < 0.1).all()
     voicing = column(X, names, "voicing_mean")
     assert (voicing[:3] > 0.9).all() and voicing[3] < 0.5
@@ -163,8 +164,11 @@ def test_a_longer_mel_window_resolves_the_low_mel_bands(features):
     enc = features.set_params(features=("logmel",), stats=("mean",))
     peaks = {}
     for mel_window in (0.025, 0.128):
-        X = clone(enc).set_params(mel_window=mel_window).fit_transform(
-            [tone(150, seconds=1.0), tone(175, seconds=1.0)])
+        X = (
+            clone(enc)
+            .set_params(mel_window=mel_window)
+            .fit_transform([tone(150, seconds=1.0), tone(175, seconds=1.0)])
+        )
         top = np.sort(X, axis=1)
         peaks[mel_window] = top[:, -1] - top[:, -2]  # peak band over the runner-up, dB
     assert (peaks[0.128] > peaks[0.025]).all()
@@ -264,8 +268,9 @@ def test_every_kind_of_item_gives_the_same_features(features, wav):
     np.testing.assert_allclose(X, np.broadcast_to(X[0], X.shape), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("fmt, subtype", [("flac", "PCM_16"), ("ogg", "VORBIS"),
-                                          ("mp3", "MPEG_LAYER_III")])
+@pytest.mark.parametrize(
+    "fmt, subtype", [("flac", "PCM_16"), ("ogg", "VORBIS"), ("mp3", "MPEG_LAYER_III")]
+)
 def test_compressed_files_are_read(features, tmp_path, fmt, subtype):
     if fmt.upper() not in sf.available_formats():
         pytest.skip(f"this libsndfile ({sf.__libsndfile_version__}) does not read {fmt}")
@@ -424,11 +429,13 @@ def test_grid_search_analyses_each_clip_once(tmp_path, monkeypatch):
     y = [i % 2 for i in range(20)]
     cache = EmbeddingCache(tmp_path)
     pipe = make_pipeline(
-        AudioFeatures(features=("pitch", "rms"), cache=cache), StandardScaler(),
+        AudioFeatures(features=("pitch", "rms"), cache=cache),
+        StandardScaler(),
         LogisticRegression(),
     )
     search = GridSearchCV(
-        pipe, {"logisticregression__C": [0.1, 10.0]},
+        pipe,
+        {"logisticregression__C": [0.1, 10.0]},
         cv=StratifiedKFold(3, shuffle=True, random_state=0),
     )
     search.fit(clips, y)
@@ -441,27 +448,41 @@ def test_grid_search_analyses_each_clip_once(tmp_path, monkeypatch):
 def test_fingerprint_follows_the_recipe(features, tmp_path):
     base = features._fingerprint()
     assert clone(features)._fingerprint() == base
-    for params in ({"stats": ("mean",)}, {"features": ("mfcc",)}, {"n_mfcc": 13},
-                   {"sampling_rate": 22050}, {"frames": "all"}, {"window": 0.05},
-                   {"mel_window": 0.025}, {"mel_window": 0.064}):
+    for params in (
+        {"stats": ("mean",)},
+        {"features": ("mfcc",)},
+        {"n_mfcc": 13},
+        {"sampling_rate": 22050},
+        {"frames": "all"},
+        {"window": 0.05},
+        {"mel_window": 0.025},
+        {"mel_window": 0.064},
+    ):
         assert clone(features).set_params(**params)._fingerprint() != base
     # Parallelism and batching do not change the features.
     assert clone(features).set_params(n_jobs=2, batch_size=4)._fingerprint() == base
     # Without a mel group the mel window changes nothing, nor the key.
     rms = clone(features).set_params(features=("rms", "pitch"))
     assert rms.set_params(mel_window=0.064)._fingerprint() == (
-        clone(rms).set_params(mel_window=0.025)._fingerprint())
+        clone(rms).set_params(mel_window=0.025)._fingerprint()
+    )
 
 
 def test_features_cached_before_the_window_parameters_keep_their_keys(features):
     # 25 ms for every group is what every version before `window` and `mel_window`
     # computed: those settings leave the key as it was; the 128 ms MFCC default does not.
-    before = {"features": ["mfcc", "mfcc_delta", "rms"], "stats": ["mean", "std"],
-              "n_mfcc": 20, "sampling_rate": 16000}
+    before = {
+        "features": ["mfcc", "mfcc_delta", "rms"],
+        "stats": ["mean", "std"],
+        "n_mfcc": 20,
+        "sampling_rate": 16000,
+    }
     enc = features.set_params(features=("mfcc", "mfcc_delta", "rms"), stats=("mean", "std"))
     assert enc.set_params(mel_window=0.025)._output_params() == before
     assert clone(enc).set_params(mel_window=0.128)._output_params() == {
-        **before, "mel_window": 0.128}
+        **before,
+        "mel_window": 0.128,
+    }
     assert AudioFeatures().mel_window == 0.128 and AudioFeatures().window == 0.025
 
 

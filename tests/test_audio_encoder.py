@@ -86,8 +86,10 @@ def test_output_shape_dtype_and_names(encoder):
     assert X.shape == (2, 16) and X.dtype == np.float32 and np.isfinite(X).all()
     names = encoder.get_feature_names_out()
     assert list(names[:2]) == ["audio_000", "audio_001"] and len(names) == 16
-    frame = clone(encoder).set_output(transform="pandas").fit_transform(
-        pd.Series([tone()], index=["a"])
+    frame = (
+        clone(encoder)
+        .set_output(transform="pandas")
+        .fit_transform(pd.Series([tone()], index=["a"]))
     )
     assert list(frame.index) == ["a"] and frame.columns[-1] == "audio_015"
 
@@ -108,9 +110,13 @@ def test_group_norm_models_batch_only_equal_lengths(encoder, monkeypatch):
     assert not model.takes_padding
     sizes = []
     original = type(model).pooled_sums
-    monkeypatch.setattr(type(model), "pooled_sums",
-                        lambda self, waves, layers: sizes.append([w.size for w in waves])
-                        or original(self, waves, layers))
+    monkeypatch.setattr(
+        type(model),
+        "pooled_sums",
+        lambda self, waves, layers: (
+            sizes.append([w.size for w in waves]) or original(self, waves, layers)
+        ),
+    )
     encoder.fit_transform([noisy(0.5, 0), noisy(1.0, 1), noisy(0.5, 2), noisy(0.5, 3)])
     assert sorted(sizes) == [[8000, 8000, 8000], [16000]]
 
@@ -121,9 +127,11 @@ def test_layer_norm_models_batch_padded_clips_with_a_mask(monkeypatch):
     assert model.takes_padding
     sizes = []
     original = type(model).pooled_sums
-    monkeypatch.setattr(type(model), "pooled_sums",
-                        lambda self, waves, layers: sizes.append(len(waves))
-                        or original(self, waves, layers))
+    monkeypatch.setattr(
+        type(model),
+        "pooled_sums",
+        lambda self, waves, layers: sizes.append(len(waves)) or original(self, waves, layers),
+    )
     encoder.fit_transform([noisy(0.5, 0), noisy(1.0, 1), noisy(0.7, 2)])
     assert sizes == [3]
 
@@ -154,8 +162,12 @@ def test_a_bad_layer_list_is_refused_at_fit(encoder, layer):
 
 @pytest.mark.parametrize(
     "params, match",
-    [({"layer": "last"}, "layer"), ({"max_seconds": 0.5}, "max_seconds"),
-     ({"sampling_rate": 0}, "sampling_rate"), ({"on_error": "ignore"}, "on_error")],
+    [
+        ({"layer": "last"}, "layer"),
+        ({"max_seconds": 0.5}, "max_seconds"),
+        ({"sampling_rate": 0}, "sampling_rate"),
+        ({"on_error": "ignore"}, "on_error"),
+    ],
 )
 def test_bad_parameters_are_named_at_fit(encoder, params, match):
     with pytest.raises(InvalidParameterError, match=match):
@@ -210,8 +222,10 @@ def test_bare_arrays_take_the_sampling_rate_parameter(encoder):
 
 @pytest.mark.parametrize(
     "clip, match",
-    [(np.zeros(0, np.float32), "holds no samples"),
-     (np.r_[tone(), np.nan].astype(np.float32), "NaN or infinite")],
+    [
+        (np.zeros(0, np.float32), "holds no samples"),
+        (np.r_[tone(), np.nan].astype(np.float32), "NaN or infinite"),
+    ],
 )
 def test_empty_and_non_finite_clips_raise_naming_the_item(encoder, clip, match):
     with pytest.raises(ValueError, match=r"AudioEncoder: audio item 1 \(float32 array.*" + match):
@@ -252,16 +266,24 @@ def test_fingerprint_follows_weights_not_paths(encoder, tiny_audio_model, tmp_pa
 def test_grid_search_encodes_each_clip_once(tiny_audio_model, tmp_path, monkeypatch):
     calls = []
     original = AudioEncoder._encode_batch
-    monkeypatch.setattr(AudioEncoder, "_encode_batch",
-                        lambda self, model, items: calls.append(len(items))
-                        or original(self, model, items))
+    monkeypatch.setattr(
+        AudioEncoder,
+        "_encode_batch",
+        lambda self, model, items: calls.append(len(items)) or original(self, model, items),
+    )
     clips = [noisy(0.3, seed) for seed in range(16)]
     y = [seed % 2 for seed in range(16)]
     cache = EmbeddingCache(tmp_path)
-    pipe = make_pipeline(AudioEncoder(tiny_audio_model, device="cpu", cache=cache),
-                         StandardScaler(), LogisticRegression())
-    search = GridSearchCV(pipe, {"logisticregression__C": [0.1, 10.0]},
-                          cv=StratifiedKFold(3, shuffle=True, random_state=0))
+    pipe = make_pipeline(
+        AudioEncoder(tiny_audio_model, device="cpu", cache=cache),
+        StandardScaler(),
+        LogisticRegression(),
+    )
+    search = GridSearchCV(
+        pipe,
+        {"logisticregression__C": [0.1, 10.0]},
+        cv=StratifiedKFold(3, shuffle=True, random_state=0),
+    )
     search.fit(clips, y)
     assert sum(calls) == 16 and cache.stats()["rows"] == 16
     calls.clear()

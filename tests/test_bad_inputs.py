@@ -72,8 +72,11 @@ def cut_wav(tmp_path):
 def test_a_truncated_wav_is_refused_not_embedded_as_if_whole(cut_wav):
     from skemotion import AudioFeatures
 
-    with pytest.raises(ValueError, match="audio item 0 .*cut.wav.*truncated: its header "
-                                         "announces 16,000 frames.*holds only 15,000"):
+    with pytest.raises(
+        ValueError,
+        match="audio item 0 .*cut.wav.*truncated: its header "
+        "announces 16,000 frames.*holds only 15,000",
+    ):
         AudioFeatures(cache=False).fit_transform([str(cut_wav)])
 
 
@@ -311,8 +314,19 @@ def test_encode_of_a_csv_that_is_not_utf8_names_the_file_and_the_fix(tmp_path, c
     path.write_bytes(content)
     parser = argparse.ArgumentParser(prog="skemotion")
     add_parser(parser.add_subparsers())
-    args = parser.parse_args(["encode", str(path), "--column", "text", "-o",
-                              str(tmp_path / "f.npz"), "--encoder", "text", "--no-cache"])
+    args = parser.parse_args(
+        [
+            "encode",
+            str(path),
+            "--column",
+            "text",
+            "-o",
+            str(tmp_path / "f.npz"),
+            "--encoder",
+            "text",
+            "--no-cache",
+        ]
+    )
     assert args.func(args) == 1
     err = capsys.readouterr().err
     assert "texts.csv is not UTF-8 text" in err and "iconv" in err
@@ -320,8 +334,10 @@ def test_encode_of_a_csv_that_is_not_utf8_names_the_file_and_the_fix(tmp_path, c
 
 def test_texts_wholly_outside_the_vocabulary_warn_that_they_embed_alike():
     encoder = TextEncoder(tiny_text_model_dir(), device="cpu", cache=False)
-    with pytest.warns(UserWarning, match="2 text\\(s\\) hold only characters the model's "
-                                         "vocabulary lacks.*same embedding"):
+    with pytest.warns(
+        UserWarning,
+        match="2 text\\(s\\) hold only characters the model's vocabulary lacks.*same embedding",
+    ):
         X = encoder.fit_transform(["😍", "😡", "i am so happy"])
     np.testing.assert_allclose(X[0], X[1])  # the model limit the warning is about
 
@@ -342,6 +358,7 @@ def test_a_text_model_that_cannot_load_names_the_model_and_the_fix(tmp_path, kin
     if kind == "not a model":
         folder.mkdir()
         (folder / "notes.txt").write_text("not weights")
-    with pytest.raises(OSError, match="TextEncoder could not load model=.*model'.*Pass a local "
-                                      "model folder"):
+    with pytest.raises(
+        OSError, match="TextEncoder could not load model=.*model'.*Pass a local model folder"
+    ):
         TextEncoder(str(folder), device="cpu", cache=False).fit_transform(["hi"])

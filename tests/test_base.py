@@ -101,8 +101,9 @@ def test_identical_items_are_encoded_once_with_a_cache(files, tmp_path, monkeypa
     seen = []
     original = FileStatsEncoder._encode_batch
     monkeypatch.setattr(
-        FileStatsEncoder, "_encode_batch", lambda self, m, items: seen.extend(items) or
-        original(self, m, items)
+        FileStatsEncoder,
+        "_encode_batch",
+        lambda self, m, items: seen.extend(items) or original(self, m, items),
     )
     cache = EmbeddingCache(tmp_path / "cache")
     good = [files[i] for i in (0, 1, 3, 4)]  # f1 and f4 hold the same bytes

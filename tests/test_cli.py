@@ -38,15 +38,26 @@ def test_demo_help_explains_options(capsys):
         main(["demo", "--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for option in ["--text", "--cache", "--no-cache", "--n-actors", "--output-dir",
-                   "--n-samples", "--model", "RAVDESS", "GoEmotions", "confusion_matrix.png",
-                   "modality_weights.png"]:
+    for option in [
+        "--text",
+        "--cache",
+        "--no-cache",
+        "--n-actors",
+        "--output-dir",
+        "--n-samples",
+        "--model",
+        "RAVDESS",
+        "GoEmotions",
+        "confusion_matrix.png",
+        "modality_weights.png",
+    ]:
         assert option in out
 
 
 def test_python_m_skemotion_runs_the_cli():
-    result = subprocess.run([sys.executable, "-m", "skemotion", "--help"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "skemotion", "--help"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert "usage: skemotion" in result.stdout
 
@@ -74,12 +85,15 @@ def test_demo_rejects_bad_n_actors(capsys, value):
     assert "--n-actors" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--n-samples", "400"], "--n-samples is an option of the text demo: add --text"),
-    (["--model", "m"], "--model is an option of the text demo: add --text"),
-    (["--text", "--n-actors", "8"], "--n-actors is an option of the face + voice demo"),
-    (["--text", "--output-dir", "x"], "--output-dir is an option of the face + voice demo"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--n-samples", "400"], "--n-samples is an option of the text demo: add --text"),
+        (["--model", "m"], "--model is an option of the text demo: add --text"),
+        (["--text", "--n-actors", "8"], "--n-actors is an option of the face + voice demo"),
+        (["--text", "--output-dir", "x"], "--output-dir is an option of the face + voice demo"),
+    ],
+)
 def test_demo_rejects_the_other_demos_options(capsys, argv, message):
     with pytest.raises(SystemExit) as exc:
         main(["demo", *argv])
@@ -166,21 +180,37 @@ def test_no_cache_uses_a_temporary_cache_that_is_deleted():
 def test_multimodal_demo_runs_then_reuses_the_cache(capsys, monkeypatch, tmp_path):
     monkeypatch.setattr("skemotion._demo_multimodal.WEIGHT_STEP", 0.5)
     cache, figures = tmp_path / "cache", tmp_path / "figures"
-    argv = ["demo", "--n-actors", str(N_ACTORS), "--cache", str(cache),
-            "--output-dir", str(figures)]
+    argv = [
+        "demo",
+        "--n-actors",
+        str(N_ACTORS),
+        "--cache",
+        str(cache),
+        "--output-dir",
+        str(figures),
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     n_clips = 8 * N_ACTORS
-    for line in [f"{n_clips} clips of {N_ACTORS} actors (3 female), 8 emotions",
-                 f"Analysing the {n_clips} clips with AudioFeatures",
-                 "Nested cross-validation: 5 outer folds by actor", "fold 5: test actors",
-                 "face only (AUs)", "audio only (AudioFeatures)", "EarlyFusion + LR",
-                 "late fusion, equal, mean", "late fusion, equal, product",
-                 "stacking (meta LR)", "fused (tuned weights + rule)",
-                 "fused - best single modality", "rule chosen in the outer folds: face",
-                 "chosen (final search on all clips): face",
-                 f"{n_clips} misses", f"each of the {n_clips} clips was analysed once",
-                 "Done in"]:
+    for line in [
+        f"{n_clips} clips of {N_ACTORS} actors (3 female), 8 emotions",
+        f"Analysing the {n_clips} clips with AudioFeatures",
+        "Nested cross-validation: 5 outer folds by actor",
+        "fold 5: test actors",
+        "face only (AUs)",
+        "audio only (AudioFeatures)",
+        "EarlyFusion + LR",
+        "late fusion, equal, mean",
+        "late fusion, equal, product",
+        "stacking (meta LR)",
+        "fused (tuned weights + rule)",
+        "fused - best single modality",
+        "rule chosen in the outer folds: face",
+        "chosen (final search on all clips): face",
+        f"{n_clips} misses",
+        f"each of the {n_clips} clips was analysed once",
+        "Done in",
+    ]:
         assert line in out
     assert EmbeddingCache(cache).count() == n_clips
     if HAS_MATPLOTLIB:
@@ -203,9 +233,18 @@ def test_demo_runs_then_reuses_the_cache(capsys, tmp_path):
     argv = ["demo", "--text", "--n-samples", str(N_SAMPLES), "--cache", str(tmp_path)]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    for line in ["300 Reddit comments, 7 emotions", "best parameters: {'clf__C':",
-                 "mean CV macro-F1", "held-out macro-F1:", "accuracy:", "macro avg",
-                 "disgust", "Embedding cache:", "was embedded once", "Done in"]:
+    for line in [
+        "300 Reddit comments, 7 emotions",
+        "best parameters: {'clf__C':",
+        "mean CV macro-F1",
+        "held-out macro-F1:",
+        "accuracy:",
+        "macro avg",
+        "disgust",
+        "Embedding cache:",
+        "was embedded once",
+        "Done in",
+    ]:
         assert line in out
     X_train, X_test, *_ = load_data(N_SAMPLES)
     distinct = len(set(X_train) | set(X_test))

@@ -116,8 +116,19 @@ def test_parquet_without_pyarrow_names_the_fix(clips, tmp_path, monkeypatch, cap
 def test_text_csv_ids_are_row_numbers_or_the_id_column(tiny_model, tmp_path, capsys):
     csv = tmp_path / "posts.csv"
     pd.DataFrame({"post": ["p1", "p2", "p3", "p4"], "text": TEXTS}).to_csv(csv, index=False)
-    common = ["--column", "text", "--encoder", "text", "--model", tiny_model, "--no-cache",
-              "--device", "cpu", "--batch-size", "2"]
+    common = [
+        "--column",
+        "text",
+        "--encoder",
+        "text",
+        "--model",
+        tiny_model,
+        "--no-cache",
+        "--device",
+        "cpu",
+        "--batch-size",
+        "2",
+    ]
     assert encode(csv, "-o", tmp_path / "a.npz", *common) == 0
     saved = np.load(tmp_path / "a.npz")
     assert saved["X"].shape == (4, 32)
@@ -133,17 +144,19 @@ def test_csv_paths_are_read_from_the_csvs_folder(clips, cache, tmp_path):
     csv = clips / "list.csv"
     pd.DataFrame({"wav": ["sub/c.wav", str(clips / "a.wav")]}).to_csv(csv, index=False)
     out = tmp_path / "f.npz"
-    assert encode(csv, "--column", "wav", "-o", out, "--encoder", "audio-features",
-                  "--cache", cache) == 0
-    expected = AudioFeatures(cache=False).fit_transform([str(clips / "sub/c.wav"),
-                                                         str(clips / "a.wav")])
+    assert (
+        encode(csv, "--column", "wav", "-o", out, "--encoder", "audio-features", "--cache", cache)
+        == 0
+    )
+    expected = AudioFeatures(cache=False).fit_transform(
+        [str(clips / "sub/c.wav"), str(clips / "a.wav")]
+    )
     np.testing.assert_allclose(np.load(out)["X"], expected, rtol=1e-5)
 
 
 def test_unreadable_file_is_an_error_naming_it(clips, tmp_path, capsys):
     (clips / "broken.wav").write_bytes(b"not audio")
-    assert encode(clips, "-o", tmp_path / "f.npz", "--encoder", "audio-features",
-                  "--no-cache") == 1
+    assert encode(clips, "-o", tmp_path / "f.npz", "--encoder", "audio-features", "--no-cache") == 1
     err = capsys.readouterr().err
     assert err.startswith("skemotion encode: error: ValueError: AudioFeatures: audio item")
     assert "broken.wav" in err
@@ -153,8 +166,10 @@ def test_unreadable_file_is_an_error_naming_it(clips, tmp_path, capsys):
 def test_skip_writes_nan_rows_and_names_them(clips, tmp_path, capsys):
     (clips / "broken.wav").write_bytes(b"not audio")
     out = tmp_path / "f.npz"
-    assert encode(clips, "-o", out, "--encoder", "audio-features", "--no-cache",
-                  "--on-error", "skip") == 0
+    assert (
+        encode(clips, "-o", out, "--encoder", "audio-features", "--no-cache", "--on-error", "skip")
+        == 0
+    )
     saved = np.load(out)
     assert saved["ids"].tolist() == ["a.wav", "b.wav", "broken.wav", "sub/c.wav"]
     assert np.isnan(saved["X"][2]).all()
@@ -168,8 +183,18 @@ def test_skip_writes_nan_rows_and_names_them(clips, tmp_path, capsys):
 def test_empty_cells_are_an_error_unless_skipped(tiny_model, tmp_path, capsys):
     csv = tmp_path / "posts.csv"
     pd.DataFrame({"text": ["i am so happy", "this is sad", None]}).to_csv(csv, index=False)
-    argv = [csv, "--column", "text", "-o", tmp_path / "f.npz", "--encoder", "text",
-            "--model", tiny_model, "--no-cache"]
+    argv = [
+        csv,
+        "--column",
+        "text",
+        "-o",
+        tmp_path / "f.npz",
+        "--encoder",
+        "text",
+        "--model",
+        tiny_model,
+        "--no-cache",
+    ]
     assert encode(*argv) == 1
     err = capsys.readouterr().err
     assert "column 'text' of posts.csv has 1 empty cell(s) (ids 2)" in err
@@ -188,11 +213,14 @@ def test_face_encoder_reads_the_images_of_a_folder(tmp_path):
     for name in ["x.png", "y/z.jpg"]:
         (tmp_path / "faces" / name).parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(rng.integers(0, 255, (48, 48), dtype=np.uint8)).save(
-            tmp_path / "faces" / name)
+            tmp_path / "faces" / name
+        )
     (tmp_path / "faces" / "a.wav").write_bytes(b"not an image")
     out = tmp_path / "faces.npz"
-    assert encode(tmp_path / "faces", "-o", out, "--encoder", "face", "--no-cache",
-                  "--device", "cpu") == 0
+    assert (
+        encode(tmp_path / "faces", "-o", out, "--encoder", "face", "--no-cache", "--device", "cpu")
+        == 0
+    )
     saved = np.load(out)
     assert saved["ids"].tolist() == ["x.png", "y/z.jpg"]
     assert saved["X"].shape == (2, 7)
@@ -213,27 +241,53 @@ def test_csv_without_column_names_the_available_columns(tmp_path, capsys):
     pd.DataFrame({"post": ["p1"], "body": ["hi"]}).to_csv(csv, index=False)
     err = usage_error(capsys, csv, "-o", tmp_path / "f.npz", "--encoder", "text")
     assert "a CSV input needs --column" in err and "'post', 'body'" in err
-    err = usage_error(capsys, csv, "-o", tmp_path / "f.npz", "--encoder", "text",
-                      "--column", "text")
+    err = usage_error(
+        capsys, csv, "-o", tmp_path / "f.npz", "--encoder", "text", "--column", "text"
+    )
     assert "--column 'text' is not a column of posts.csv" in err and "'post', 'body'" in err
-    err = usage_error(capsys, csv, "-o", tmp_path / "f.npz", "--encoder", "text",
-                      "--column", "body", "--id-column", "id")
+    err = usage_error(
+        capsys,
+        csv,
+        "-o",
+        tmp_path / "f.npz",
+        "--encoder",
+        "text",
+        "--column",
+        "body",
+        "--id-column",
+        "id",
+    )
     assert "--id-column 'id' is not a column" in err
 
 
 def test_repeated_ids_are_an_error(tmp_path, capsys):
     csv = tmp_path / "posts.csv"
     pd.DataFrame({"id": ["a", "a", "b"], "text": TEXTS[:3]}).to_csv(csv, index=False)
-    assert encode(csv, "-o", tmp_path / "f.npz", "--encoder", "text", "--column", "text",
-                  "--id-column", "id", "--no-cache") == 1
+    assert (
+        encode(
+            csv,
+            "-o",
+            tmp_path / "f.npz",
+            "--encoder",
+            "text",
+            "--column",
+            "text",
+            "--id-column",
+            "id",
+            "--no-cache",
+        )
+        == 1
+    )
     assert "--id-column 'id' repeats ids ('a')" in capsys.readouterr().err
 
 
 def test_empty_csv_is_an_error(tmp_path, capsys):
     csv = tmp_path / "posts.csv"
     csv.write_text("text\n")
-    assert encode(csv, "-o", tmp_path / "f.npz", "--encoder", "text", "--column", "text",
-                  "--no-cache") == 1
+    assert (
+        encode(csv, "-o", tmp_path / "f.npz", "--encoder", "text", "--column", "text", "--no-cache")
+        == 1
+    )
     assert "posts.csv has no rows" in capsys.readouterr().err
 
 
@@ -280,29 +334,29 @@ def test_unknown_encoder_is_a_usage_error(clips, tmp_path, capsys):
     ],
 )
 def test_options_that_do_not_apply_are_usage_errors(clips, tmp_path, capsys, extra, message):
-    err = usage_error(capsys, clips, "-o", tmp_path / "f.npz", "--encoder", "audio-features",
-                      *extra)
+    err = usage_error(
+        capsys, clips, "-o", tmp_path / "f.npz", "--encoder", "audio-features", *extra
+    )
     assert message in err
 
 
 def test_missing_extra_is_reported_in_one_line(clips, tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "librosa", None)  # makes "import librosa" fail
     MODEL_REGISTRY.clear()  # a loaded recipe would not import librosa again
-    assert encode(clips, "-o", tmp_path / "f.npz", "--encoder", "audio-features",
-                  "--no-cache") == 1
+    assert encode(clips, "-o", tmp_path / "f.npz", "--encoder", "audio-features", "--no-cache") == 1
     err = capsys.readouterr().err
-    assert err == ("skemotion encode: error: ImportError: AudioFeatures requires librosa: "
-                   "pip install 'skemotion[audio]'\n")
+    assert err == (
+        "skemotion encode: error: ImportError: AudioFeatures requires librosa: "
+        "pip install 'skemotion[audio]'\n"
+    )
 
 
-def test_a_model_that_cannot_load_is_reported_in_one_line(clips, tmp_path, monkeypatch,
-                                                          capsys):
+def test_a_model_that_cannot_load_is_reported_in_one_line(clips, tmp_path, monkeypatch, capsys):
     def fail(self, *args):
         raise RuntimeError("ImageEncoder could not load the weights")
 
     monkeypatch.setattr(AudioFeatures, "fit_transform", fail)
-    assert encode(clips, "-o", tmp_path / "f.npz", "--encoder", "audio-features",
-                  "--no-cache") == 1
+    assert encode(clips, "-o", tmp_path / "f.npz", "--encoder", "audio-features", "--no-cache") == 1
     assert "error: RuntimeError: ImageEncoder could not load" in capsys.readouterr().err
 
 
@@ -316,6 +370,14 @@ def test_help_describes_inputs_outputs_and_options(capsys):
         encode("--help")
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for text in ["--column", "--id-column", "--on-error", "--no-cache", ".npz", ".parquet",
-                 "NaN", "examples:"]:
+    for text in [
+        "--column",
+        "--id-column",
+        "--on-error",
+        "--no-cache",
+        ".npz",
+        ".parquet",
+        "NaN",
+        "examples:",
+    ]:
         assert text in out

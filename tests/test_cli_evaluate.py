@@ -82,8 +82,10 @@ def goemotions(tmp_path):
 
 def test_ravdess_is_cross_validated_by_actor(ravdess, tmp_path, capsys):
     out = tmp_path / "results" / "scores.json"
-    assert evaluate("ravdess", ravdess, "--folds", "2", "--cache", tmp_path / "cache",
-                    "--output", out) == 0
+    assert (
+        evaluate("ravdess", ravdess, "--folds", "2", "--cache", tmp_path / "cache", "--output", out)
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "skemotion evaluate ravdess: 32 items, 2 emotions" in printed
     assert "audio: AudioFeatures" in printed
@@ -97,16 +99,30 @@ def test_ravdess_is_cross_validated_by_actor(ravdess, tmp_path, capsys):
     results = json.loads(out.read_text())
     assert results["pooled"]["accuracy"] > 0.9  # pitch and loudness tell them apart
     assert len(results["folds"]) == 2 and sum(f["n_samples"] for f in results["folds"]) == 32
-    assert set(results["mean"]) == set(results["sd"]) == {"accuracy", "macro_f1",
-                                                          "weighted_f1", "uar"}
+    assert (
+        set(results["mean"]) == set(results["sd"]) == {"accuracy", "macro_f1", "weighted_f1", "uar"}
+    )
     assert results["recall"]["neutral"]["n"] == 16
     assert results["encoders"] == {"audio": ["audio-features", None]}
 
 
 def test_dataset_without_groups_uses_stratified_folds(goemotions, tiny_model, capsys):
-    assert evaluate("goemotions", goemotions, "--split", "dev", "--folds", "2",
-                    "--encoder", f"text=text:{tiny_model}", "--class-weight", "balanced",
-                    "--no-cache") == 0
+    assert (
+        evaluate(
+            "goemotions",
+            goemotions,
+            "--split",
+            "dev",
+            "--folds",
+            "2",
+            "--encoder",
+            f"text=text:{tiny_model}",
+            "--class-weight",
+            "balanced",
+            "--no-cache",
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "20 items, 2 emotions" in printed
     assert f"text: TextEncoder ({tiny_model})" in printed
@@ -117,8 +133,20 @@ def test_dataset_without_groups_uses_stratified_folds(goemotions, tiny_model, ca
 
 
 def test_n_samples_takes_a_stratified_subset(goemotions, tiny_model, capsys):
-    assert evaluate("goemotions", goemotions, "--n-samples", "8", "--folds", "2",
-                    "--encoder", f"text=text:{tiny_model}", "--no-cache") == 0
+    assert (
+        evaluate(
+            "goemotions",
+            goemotions,
+            "--n-samples",
+            "8",
+            "--folds",
+            "2",
+            "--encoder",
+            f"text=text:{tiny_model}",
+            "--no-cache",
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "8 items, 2 emotions" in printed
     assert re.search(r"anger +[01]\.\d{3}  \(n=4\)", printed)
@@ -137,8 +165,9 @@ def test_several_modalities_are_fused_late(tmp_path, tiny_model):
     for i, freq in enumerate([150, 400, 160, 410]):
         paths.append(tmp_path / f"{i}.wav")
         sf.write(paths[-1], tone(freq, 0.3, i), RATE)
-    X = pd.DataFrame({"audio": list(map(str, paths)),
-                      "text": ["calm", "furious", "calm", "furious"]})
+    X = pd.DataFrame(
+        {"audio": list(map(str, paths)), "text": ["calm", "furious", "calm", "furious"]}
+    )
     y = ["neutral", "angry", "neutral", "angry"]
     assert pipe.fit(X, y).predict(X).shape == (4,)
 
@@ -146,15 +175,31 @@ def test_several_modalities_are_fused_late(tmp_path, tiny_model):
 def test_one_modality_is_a_plain_pipeline():
     pipe = build_pipeline({"audio": ("audio-features", None)})
     assert [type(step).__name__ for step in pipe] == [
-        "AudioFeatures", "StandardScaler", "LogisticRegression"]
+        "AudioFeatures",
+        "StandardScaler",
+        "LogisticRegression",
+    ]
     assert pipe[0].missing == "error"
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not RAVDESS.is_dir(), reason=f"the real RAVDESS is not at {RAVDESS}")
 def test_real_ravdess_subset(tmp_path, capsys):
-    assert evaluate("ravdess", RAVDESS, "--n-samples", "96", "--folds", "3",
-                    "--cache", tmp_path / "cache", "--output", tmp_path / "r.json") == 0
+    assert (
+        evaluate(
+            "ravdess",
+            RAVDESS,
+            "--n-samples",
+            "96",
+            "--folds",
+            "3",
+            "--cache",
+            tmp_path / "cache",
+            "--output",
+            tmp_path / "r.json",
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "96 items, 8 emotions" in printed and "by actors (24)" in printed
     results = json.loads((tmp_path / "r.json").read_text())
@@ -170,14 +215,20 @@ def test_real_ravdess_subset(tmp_path, capsys):
         (["iemocap", "x"], "argument DATASET: invalid choice: 'iemocap'"),
         (["ravdess", "x", "--encoder", "audio"], "expected MODALITY=NAME"),
         (["ravdess", "x", "--encoder", "audio=wav2vec"], "unknown encoder 'wav2vec'"),
-        (["ravdess", "x", "--encoder", "audio=text"],
-         "the text encoder reads text, not audio; use audio-features or audio"),
+        (
+            ["ravdess", "x", "--encoder", "audio=text"],
+            "the text encoder reads text, not audio; use audio-features or audio",
+        ),
         (["ravdess", "x", "--encoder", "video=audio"], "video is not supported"),
         (["ravdess", "x", "--encoder", "speech=audio"], "'speech' is not a modality column"),
-        (["ravdess", "x", "--encoder", "audio=audio", "--encoder", "audio=audio-features"],
-         "names the audio modality twice"),
-        (["ravdess", "x", "--encoder", "audio=audio-features:model"],
-         "the audio-features encoder (AudioFeatures) takes no model option"),
+        (
+            ["ravdess", "x", "--encoder", "audio=audio", "--encoder", "audio=audio-features"],
+            "names the audio modality twice",
+        ),
+        (
+            ["ravdess", "x", "--encoder", "audio=audio-features:model"],
+            "the audio-features encoder (AudioFeatures) takes no model option",
+        ),
         (["ravdess", "x", "--split", "test"], "--split applies to meld, goemotions, fer2013"),
         (["ravdess", "x", "--folds", "1"], "--folds: must be an integer in the range [2, "),
     ],
@@ -216,6 +267,14 @@ def test_help_explains_the_folds_and_the_splits(capsys):
         evaluate("--help")
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for text in ["StratifiedGroupKFold", "StratifiedKFold", "--split", "--encoder",
-                 "MODALITY=NAME", "UAR", "video", "examples:"]:
+    for text in [
+        "StratifiedGroupKFold",
+        "StratifiedKFold",
+        "--split",
+        "--encoder",
+        "MODALITY=NAME",
+        "UAR",
+        "video",
+        "examples:",
+    ]:
         assert text in out

@@ -41,8 +41,14 @@ def source_train():
     """GoEmotions-Ekman train split as text, emotion (None if multi-label), id."""
     if not (GOEMOTIONS / "ekman" / "train.tsv").is_file():
         pytest.skip(f"GoEmotions source data not found at {GOEMOTIONS} (../shared/data)")
-    frame = pd.read_csv(GOEMOTIONS / "ekman" / "train.tsv", sep="\t", header=None,
-                        names=["text", "labels", "id"], dtype=str, na_filter=False)
+    frame = pd.read_csv(
+        GOEMOTIONS / "ekman" / "train.tsv",
+        sep="\t",
+        header=None,
+        names=["text", "labels", "id"],
+        dtype=str,
+        na_filter=False,
+    )
     single = ~frame["labels"].str.contains(",")
     frame["emotion"] = None
     frame.loc[single, "emotion"] = [EKMAN[int(i)] for i in frame.loc[single, "labels"]]
@@ -111,8 +117,14 @@ def test_proportions_match_source_train_split(sample, source_train):
 
 
 def test_every_row_is_in_source_train_split_with_same_label(sample, source_train):
-    merged = sample.frame.merge(source_train, on="id", how="left", suffixes=("", "_src"),
-                                validate="one_to_one", indicator=True)
+    merged = sample.frame.merge(
+        source_train,
+        on="id",
+        how="left",
+        suffixes=("", "_src"),
+        validate="one_to_one",
+        indicator=True,
+    )
     assert (merged["_merge"] == "both").all(), "sample ids missing from the train split"
     assert (merged["emotion"] == merged["emotion_src"]).all()
     assert (merged["text"] == merged["text_src"]).all()
@@ -123,13 +135,39 @@ def test_every_row_is_in_source_train_split_with_same_label(sample, source_train
 # --------------------------------------------------------------------------------------
 
 GOEMOTIONS_28 = [
-    "admiration", "amusement", "anger", "annoyance", "approval", "caring", "confusion",
-    "curiosity", "desire", "disappointment", "disapproval", "disgust", "embarrassment",
-    "excitement", "fear", "gratitude", "grief", "joy", "love", "nervousness", "optimism",
-    "pride", "realization", "relief", "remorse", "sadness", "surprise", "neutral",
+    "admiration",
+    "amusement",
+    "anger",
+    "annoyance",
+    "approval",
+    "caring",
+    "confusion",
+    "curiosity",
+    "desire",
+    "disappointment",
+    "disapproval",
+    "disgust",
+    "embarrassment",
+    "excitement",
+    "fear",
+    "gratitude",
+    "grief",
+    "joy",
+    "love",
+    "nervousness",
+    "optimism",
+    "pride",
+    "realization",
+    "relief",
+    "remorse",
+    "sadness",
+    "surprise",
+    "neutral",
 ]
-MELD_HEADER = ("Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,"
-               "Season,Episode,StartTime,EndTime\n")
+MELD_HEADER = (
+    "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,"
+    "Season,Episode,StartTime,EndTime\n"
+)
 
 
 def touch(root, *names):
@@ -161,16 +199,21 @@ def make_meld(root, *, media=True):
     rows = [
         '1,"Oh my God, he’s lost it.",Phoebe,sadness,negative,0,0,4,7,'
         '"00:20:57,256","00:21:00,049"',
-        "2,NA,Monica,surprise,negative,0,1,4,7,\"00:21:01,927\",\"00:21:03,261\"",
-        "3,Hey.,Joey,neutral,neutral,1,0,3,2,\"0:01:01,001\",\"0:01:02,002\"",
+        '2,NA,Monica,surprise,negative,0,1,4,7,"00:21:01,927","00:21:03,261"',
+        '3,Hey.,Joey,neutral,neutral,1,0,3,2,"0:01:01,001","0:01:02,002"',
     ]
     root.mkdir(exist_ok=True)
     for split in ("train", "dev", "test"):
-        (root / f"{split}_sent_emo.csv").write_text(MELD_HEADER + "\n".join(rows) + "\n",
-                                                    encoding="utf-8")
+        (root / f"{split}_sent_emo.csv").write_text(
+            MELD_HEADER + "\n".join(rows) + "\n", encoding="utf-8"
+        )
     if media:
-        touch(root, "train_splits/dia0_utt0.mp4", "train_splits/dia1_utt0.mp4",
-              "train_splits/._dia0_utt1.mp4")
+        touch(
+            root,
+            "train_splits/dia0_utt0.mp4",
+            "train_splits/dia1_utt0.mp4",
+            "train_splits/._dia0_utt1.mp4",
+        )
     return root
 
 
@@ -224,8 +267,14 @@ def make_fer_csv(root, rows=None):
 
 
 def make_emodb(root):
-    return touch(root, "wav/03a01Fa.wav", "wav/16b10Wb.wav", "wav/08a02Lc.wav",
-                 "lablaut/03a01Fa.lab", "wav/.DS_Store")
+    return touch(
+        root,
+        "wav/03a01Fa.wav",
+        "wav/16b10Wb.wav",
+        "wav/08a02Lc.wav",
+        "lablaut/03a01Fa.lab",
+        "wav/.DS_Store",
+    )
 
 
 def make_tess(root):
@@ -240,8 +289,13 @@ def make_tess(root):
 
 
 def make_cremad(root, *, tables=True):
-    touch(root, "AudioWAV/1001_DFA_ANG_XX.wav", "AudioWAV/1002_IEO_HAP_HI.wav",
-          "AudioWAV/1091_TSI_NEU_XX.wav", "VideoFlash/1001_DFA_ANG_XX.flv")
+    touch(
+        root,
+        "AudioWAV/1001_DFA_ANG_XX.wav",
+        "AudioWAV/1002_IEO_HAP_HI.wav",
+        "AudioWAV/1091_TSI_NEU_XX.wav",
+        "VideoFlash/1001_DFA_ANG_XX.flv",
+    )
     if tables:
         (root / "VideoDemographics.csv").write_text(
             '"ActorID","Age","Sex","Race","Ethnicity"\n'
@@ -262,16 +316,34 @@ def make_cremad(root, *, tables=True):
 # loader, layout builder, modality columns, a file whose name breaks the scheme,
 # a word the DESCR must name (citation), the licence it must state.
 LOADERS = {
-    "ravdess": (load_ravdess, make_ravdess, ["audio", "video"],
-                "Actor_01/03-01-09-01-01-01-01.wav", "Livingstone", "CC BY-NC-SA 4.0"),
+    "ravdess": (
+        load_ravdess,
+        make_ravdess,
+        ["audio", "video"],
+        "Actor_01/03-01-09-01-01-01-01.wav",
+        "Livingstone",
+        "CC BY-NC-SA 4.0",
+    ),
     "meld": (load_meld, make_meld, ["text", "video"], None, "Poria", "GPL"),
     "goemotions": (load_goemotions, make_goemotions, ["text"], None, "Demszky", "Apache"),
     "fer2013": (load_fer2013, make_fer_folders, ["image"], None, "Goodfellow", "research"),
     "emodb": (load_emodb, make_emodb, ["audio"], "wav/03a01Xa.wav", "Burkhardt", "research"),
-    "tess": (load_tess, make_tess, ["audio"], "OAF_angry/OAF_back_furious.wav",
-             "Pichora-Fuller", "CC BY-NC-ND 4.0"),
-    "cremad": (load_cremad, make_cremad, ["audio", "video"], "AudioWAV/1092_DFA_ANG_XX.wav",
-               "Cao", "Open Database License"),
+    "tess": (
+        load_tess,
+        make_tess,
+        ["audio"],
+        "OAF_angry/OAF_back_furious.wav",
+        "Pichora-Fuller",
+        "CC BY-NC-ND 4.0",
+    ),
+    "cremad": (
+        load_cremad,
+        make_cremad,
+        ["audio", "video"],
+        "AudioWAV/1092_DFA_ANG_XX.wav",
+        "Cao",
+        "Open Database License",
+    ),
 }
 WITH_GROUPS = {"ravdess", "meld", "emodb", "tess", "cremad"}
 
@@ -369,8 +441,17 @@ def test_badly_named_file_is_an_error_that_names_it(tmp_path, name):
 def test_ravdess_parses_names_and_pairs_audio_with_video(tmp_path):
     frame = load_ravdess(make_ravdess(tmp_path)).frame
     assert list(frame.columns) == [
-        "audio", "video", "emotion", "group", "actor", "gender", "vocal_channel",
-        "intensity", "statement", "transcript", "repetition",
+        "audio",
+        "video",
+        "emotion",
+        "group",
+        "actor",
+        "gender",
+        "vocal_channel",
+        "intensity",
+        "statement",
+        "transcript",
+        "repetition",
     ]
     assert frame["emotion"].tolist() == ["neutral", "angry", "surprised"]
     first, strong, second_actor = frame.to_dict("records")
@@ -410,12 +491,15 @@ def test_ravdess_missing_channel_is_an_error(tmp_path):
         load_ravdess(tmp_path, vocal_channel="song")
 
 
-@pytest.mark.parametrize("name", [
-    "03-01-01-01-01-01-25.wav",  # actor 25
-    "03-01-01-01-01-01-01.mp4",  # audio-only code on a video file
-    "01-01-01-01-01-01-01.wav",  # full-AV code on an audio file
-    "03-01-01-01-01-01.wav",  # six fields
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "03-01-01-01-01-01-25.wav",  # actor 25
+        "03-01-01-01-01-01-01.mp4",  # audio-only code on a video file
+        "01-01-01-01-01-01-01.wav",  # full-AV code on an audio file
+        "03-01-01-01-01-01.wav",  # six fields
+    ],
+)
 def test_ravdess_rejects_names_outside_the_scheme(tmp_path, name):
     touch(tmp_path, f"Actor_01/{name}")
     with pytest.raises(ValueError, match=name):
@@ -443,8 +527,19 @@ def test_meld_columns_and_video_paths(tmp_path):
     bunch = load_meld(make_meld(tmp_path / "meld"))
     frame = bunch.frame
     assert list(frame.columns) == [
-        "text", "video", "emotion", "group", "speaker", "sentiment", "dialogue_id",
-        "utterance_id", "season", "episode", "start_time", "end_time", "sr_no",
+        "text",
+        "video",
+        "emotion",
+        "group",
+        "speaker",
+        "sentiment",
+        "dialogue_id",
+        "utterance_id",
+        "season",
+        "episode",
+        "start_time",
+        "end_time",
+        "sr_no",
     ]
     assert frame["text"].tolist() == ["Oh my God, he’s lost it.", "NA", "Hey."]
     assert frame["group"].tolist() == [0, 0, 1]
@@ -506,7 +601,9 @@ def test_meld_rejects_other_csvs(tmp_path):
 def test_goemotions_single_label_leaves_multilabel_rows_out(tmp_path):
     bunch = load_goemotions(make_goemotions(tmp_path))
     assert bunch.frame.to_dict("list") == {
-        "text": ["I love it!", "NA"], "emotion": ["love", "neutral"], "id": ["id1", "id2"],
+        "text": ["I love it!", "NA"],
+        "emotion": ["love", "neutral"],
+        "id": ["id1", "id2"],
     }
     assert bunch.n_left_out == 2
     assert "2 of the split's 4 rows carry several labels" in bunch.DESCR
@@ -516,12 +613,24 @@ def test_goemotions_single_label_leaves_multilabel_rows_out(tmp_path):
 def test_goemotions_multilabel_gives_lists_and_an_indicator_target(tmp_path):
     bunch = load_goemotions(make_goemotions(tmp_path), split="test", multilabel=True)
     assert bunch.frame["emotion"].tolist() == [
-        ["love"], ["neutral"], ["admiration", "amusement"], ["anger", "surprise"],
+        ["love"],
+        ["neutral"],
+        ["admiration", "amusement"],
+        ["anger", "surprise"],
     ]
     assert bunch.frame["text"][2] == 'Pretty sure you don\'t know what "hurt" means'
-    assert list(bunch.target.columns) == bunch.target_names == [
-        "admiration", "amusement", "anger", "love", "surprise", "neutral",
-    ]
+    assert (
+        list(bunch.target.columns)
+        == bunch.target_names
+        == [
+            "admiration",
+            "amusement",
+            "anger",
+            "love",
+            "surprise",
+            "neutral",
+        ]
+    )
     assert bunch.target.to_numpy().sum(axis=1).tolist() == [1, 1, 2, 2]
     assert bunch.target.loc[3, "anger"] == bunch.target.loc[3, "surprise"] == 1
     assert bunch.n_left_out == 0
@@ -585,7 +694,9 @@ def test_fer2013_flat_folders_take_the_split_from_the_usage(tmp_path):
     touch(tmp_path, "fear/PublicTest_1.jpg", "sad/Training_2.jpg", "neutral/x.png", "labels.csv")
     frame = load_fer2013(tmp_path).frame.fillna("?")
     assert frame[["emotion", "usage", "split"]].values.tolist() == [
-        ["fear", "PublicTest", "test"], ["neutral", "?", "?"], ["sad", "Training", "train"],
+        ["fear", "PublicTest", "test"],
+        ["neutral", "?", "?"],
+        ["sad", "Training", "train"],
     ]
 
 
@@ -608,7 +719,8 @@ def test_fer2013_csv_gives_pixel_arrays(tmp_path):
     for source in (root, root / "fer2013.csv"):
         bunch = load_fer2013(source)
         assert bunch.frame[["emotion", "usage", "split"]].values.tolist() == [
-            ["angry", "Training", "train"], ["happy", "PublicTest", "test"],
+            ["angry", "Training", "train"],
+            ["happy", "PublicTest", "test"],
             ["neutral", "PrivateTest", "test"],
         ]
         images = bunch.frame["image"]
@@ -617,12 +729,15 @@ def test_fer2013_csv_gives_pixel_arrays(tmp_path):
     assert load_fer2013(root, subset="public_test").target.tolist() == ["happy"]
 
 
-@pytest.mark.parametrize("row, message", [
-    ("1," + " ".join(["7"] * 2303) + ",Training", r"line\(s\) 2: .*2304 space-separated"),
-    ("1," + " ".join(["256"] * 2304) + ",Training", r"line\(s\) 2: .*from 0 to 255"),
-    ("1," + " ".join(["a"] * 2304) + ",Training", r"line\(s\) 2: .*2304"),
-    ("7," + " ".join(["1"] * 2304) + ",Training", r"row\(s\) 2 .*emotion 7 is not a label id"),
-])
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ("1," + " ".join(["7"] * 2303) + ",Training", r"line\(s\) 2: .*2304 space-separated"),
+        ("1," + " ".join(["256"] * 2304) + ",Training", r"line\(s\) 2: .*from 0 to 255"),
+        ("1," + " ".join(["a"] * 2304) + ",Training", r"line\(s\) 2: .*2304"),
+        ("7," + " ".join(["1"] * 2304) + ",Training", r"row\(s\) 2 .*emotion 7 is not a label id"),
+    ],
+)
 def test_fer2013_csv_bad_rows_are_named(tmp_path, row, message):
     make_fer_csv(tmp_path, rows=[row])
     with warnings.catch_warnings():
@@ -653,11 +768,21 @@ def test_emodb_parses_names(tmp_path):
 
 def test_tess_reads_both_layouts_and_all_surprise_spellings(tmp_path):
     frame = load_tess(make_tess(tmp_path / "kaggle")).frame
-    assert list(frame.columns) == ["audio", "emotion", "group", "speaker", "age", "word",
-                                   "transcript"]
+    assert list(frame.columns) == [
+        "audio",
+        "emotion",
+        "group",
+        "speaker",
+        "age",
+        "word",
+        "transcript",
+    ]
     assert frame[["emotion", "speaker", "word"]].values.tolist() == [
-        ["fear", "OAF", "bar"], ["pleasant surprise", "OAF", "back"], ["angry", "OAF", "back"],
-        ["pleasant surprise", "YAF", "bar"], ["sad", "YAF", "back"],
+        ["fear", "OAF", "bar"],
+        ["pleasant surprise", "OAF", "back"],
+        ["angry", "OAF", "back"],
+        ["pleasant surprise", "YAF", "bar"],
+        ["sad", "YAF", "back"],
     ]
     assert frame["age"].tolist() == [64, 64, 64, 26, 26]
     assert frame["transcript"][0] == "Say the word bar"
@@ -679,9 +804,24 @@ def test_tess_descr_warns_about_two_speakers(tmp_path):
 def test_cremad_parses_names_and_merges_tables(tmp_path):
     frame = load_cremad(make_cremad(tmp_path)).frame
     assert list(frame.columns) == [
-        "audio", "video", "emotion", "group", "actor", "sentence", "transcript", "level",
-        "age", "sex", "race", "ethnicity", "voice_vote", "voice_level", "face_vote",
-        "face_level", "multimodal_vote", "multimodal_level",
+        "audio",
+        "video",
+        "emotion",
+        "group",
+        "actor",
+        "sentence",
+        "transcript",
+        "level",
+        "age",
+        "sex",
+        "race",
+        "ethnicity",
+        "voice_vote",
+        "voice_level",
+        "face_vote",
+        "face_level",
+        "multimodal_vote",
+        "multimodal_level",
     ]
     assert frame["emotion"].tolist() == ["anger", "happy", "neutral"]
     assert frame["group"].tolist() == [1001, 1002, 1091]
@@ -700,8 +840,15 @@ def test_cremad_parses_names_and_merges_tables(tmp_path):
 def test_cremad_audio_folder_alone(tmp_path):
     root = make_cremad(tmp_path, tables=False)
     bunch = load_cremad(root / "AudioWAV")
-    assert list(bunch.frame.columns) == ["audio", "emotion", "group", "actor", "sentence",
-                                         "transcript", "level"]
+    assert list(bunch.frame.columns) == [
+        "audio",
+        "emotion",
+        "group",
+        "actor",
+        "sentence",
+        "transcript",
+        "level",
+    ]
     assert list(bunch.data.columns) == ["audio"]
 
 
@@ -732,8 +879,9 @@ def test_real_ravdess_speech():
     # The loader parses names only; the shared copy's labels.csv must agree with it.
     labels = pd.read_csv(SHARED / "ravdess_speech" / "labels.csv", dtype=str)
     by_path = frame.set_index(frame["audio"].str.split("ravdess_speech/").str[1])
-    merged = labels.merge(by_path, left_on="path", right_index=True,
-                          suffixes=("", "_loaded"), validate="one_to_one")
+    merged = labels.merge(
+        by_path, left_on="path", right_index=True, suffixes=("", "_loaded"), validate="one_to_one"
+    )
     assert (merged["emotion"] == merged["emotion_loaded"]).all()
     assert (merged["actor"].astype(int) == merged["actor_loaded"]).all()
     assert (merged["gender"] == merged["gender_loaded"]).all()
@@ -748,9 +896,14 @@ def test_real_ravdess_groups_give_leak_free_speaker_folds():
         check_cv_groups(speaker_cv(5), bunch.groups, y=bunch.target)
 
 
-@pytest.mark.parametrize("split, n, n_dialogues", [
-    ("train", 9989, 1038), ("dev", 1109, 114), ("test", 2610, 280),
-])
+@pytest.mark.parametrize(
+    "split, n, n_dialogues",
+    [
+        ("train", 9989, 1038),
+        ("dev", 1109, 114),
+        ("test", 2610, 280),
+    ],
+)
 def test_real_meld(split, n, n_dialogues):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no mojibake in the shared copy
@@ -760,14 +913,24 @@ def test_real_meld(split, n, n_dialogues):
     assert bunch.frame["text"].notna().all()
     if split == "train":
         assert bunch.target.value_counts().to_dict() == {
-            "neutral": 4710, "joy": 1743, "surprise": 1205, "anger": 1109, "sadness": 683,
-            "disgust": 271, "fear": 268,
+            "neutral": 4710,
+            "joy": 1743,
+            "surprise": 1205,
+            "anger": 1109,
+            "sadness": 683,
+            "disgust": 271,
+            "fear": 268,
         }
 
 
-@pytest.mark.parametrize("split, n, single_original, single_ekman", [
-    ("train", 43410, 36308, 39555), ("dev", 5426, 4548, 4946), ("test", 5427, 4590, 4968),
-])
+@pytest.mark.parametrize(
+    "split, n, single_original, single_ekman",
+    [
+        ("train", 43410, 36308, 39555),
+        ("dev", 5426, 4548, 4946),
+        ("test", 5427, 4590, 4968),
+    ],
+)
 def test_real_goemotions(split, n, single_original, single_ekman):
     root = shared("goemotions")
     original = load_goemotions(root, split=split)
@@ -805,11 +968,18 @@ def test_real_fer2013_test():
     bunch = load_fer2013(root)
     assert len(bunch.frame) == 7178
     assert bunch.target.value_counts().to_dict() == {
-        "happy": 1774, "sad": 1247, "neutral": 1233, "fear": 1024, "angry": 958,
-        "surprise": 831, "disgust": 111,
+        "happy": 1774,
+        "sad": 1247,
+        "neutral": 1233,
+        "fear": 1024,
+        "angry": 958,
+        "surprise": 831,
+        "disgust": 111,
     }
-    assert bunch.frame["usage"].value_counts().to_dict() == {"PrivateTest": 3589,
-                                                            "PublicTest": 3589}
+    assert bunch.frame["usage"].value_counts().to_dict() == {
+        "PrivateTest": 3589,
+        "PublicTest": 3589,
+    }
     assert (bunch.frame["split"] == "test").all()
     labels = pd.read_csv(root / "labels.csv")
     loaded = bunch.frame.assign(path=bunch.frame["image"].str.split("fer2013_test/").str[1])

@@ -84,8 +84,9 @@ def test_speaker_normalisation_lifts_unseen_actors_face_and_fusion(ravdess):
     frame = X.rename(columns=lambda c: c.split("__", 1)[1]).copy().assign(actor=actors)
     face = [c for c in frame if c.startswith("au_")]
     audio = [c for c in frame if c.startswith("audio_")]
-    lda = make_pipeline(StandardScaler(), LinearDiscriminantAnalysis(solver="lsqr",
-                                                                     shrinkage="auto"))
+    lda = make_pipeline(
+        StandardScaler(), LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
+    )
     cv = list(StratifiedGroupKFold(5).split(frame, y, actors))
 
     def accuracy(encoders, fusion, speaker):

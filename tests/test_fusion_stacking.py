@@ -99,8 +99,9 @@ def test_groups_of_the_wrong_length_is_an_error():
 def test_sample_weight_reaches_every_model():
     X, y = _two_modalities(weights=[0.7, 0.2, 0.1])
     weight = np.where(y == "sad", 5.0, 1.0)
-    clf = StackingFusionClassifier(LogisticRegression(max_iter=1000)).fit(X, y,
-                                                                          sample_weight=weight)
+    clf = StackingFusionClassifier(LogisticRegression(max_iter=1000)).fit(
+        X, y, sample_weight=weight
+    )
     plain = StackingFusionClassifier(LogisticRegression(max_iter=1000)).fit(X, y)
     assert (clf.predict(X) == "sad").sum() > (plain.predict(X) == "sad").sum()
 

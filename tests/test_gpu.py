@@ -29,8 +29,8 @@ def test_fp16_agrees_with_fp32_and_cpu():
     half = TextEncoder(device="cuda").fit_transform(TEXTS)
     full = TextEncoder(device="cuda", precision="float32").fit_transform(TEXTS)
     cpu = TextEncoder(device="cpu").fit_transform(TEXTS)
-    cosines = np.sum(half * full, axis=1) / np.linalg.norm(half, axis=1) / np.linalg.norm(
-        full, axis=1
+    cosines = (
+        np.sum(half * full, axis=1) / np.linalg.norm(half, axis=1) / np.linalg.norm(full, axis=1)
     )
     assert cosines.min() > 0.999
     np.testing.assert_allclose(full, cpu, atol=1e-4)

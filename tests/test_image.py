@@ -36,10 +36,8 @@ TINY_CLIP = "skemotion-tiny-clip"
 TINY_DIM = 32
 _TINY_CONFIG = {
     "embed_dim": TINY_DIM,
-    "vision_cfg": {"image_size": 32, "layers": 2, "width": 64, "head_width": 32,
-                   "patch_size": 16},
-    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2,
-                 "layers": 2},
+    "vision_cfg": {"image_size": 32, "layers": 2, "width": 64, "head_width": 32, "patch_size": 16},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
 }
 
 
@@ -73,8 +71,10 @@ def _pictures(n, seed=0):
 
 
 def _save(array_or_image, path, **kwargs):
-    image = array_or_image if isinstance(array_or_image, Image.Image) else (
-        Image.fromarray(array_or_image)
+    image = (
+        array_or_image
+        if isinstance(array_or_image, Image.Image)
+        else (Image.fromarray(array_or_image))
     )
     image.save(path, **kwargs)
     return str(path)
@@ -116,9 +116,15 @@ def test_every_item_kind_gives_the_same_embedding(encoder, tmp_path):
     rgb = _picture()
     png = _save(rgb, tmp_path / "p.png")
     items = [
-        rgb, png, Path(png), Image.fromarray(rgb), Image.open(png),
-        rgb.astype(np.float32) / 255, rgb.astype(np.float64) / 255,
-        rgb.astype(np.uint16) * 257, np.asfortranarray(rgb),
+        rgb,
+        png,
+        Path(png),
+        Image.fromarray(rgb),
+        Image.open(png),
+        rgb.astype(np.float32) / 255,
+        rgb.astype(np.float64) / 255,
+        rgb.astype(np.uint16) * 257,
+        np.asfortranarray(rgb),
     ]
     X = encoder.fit_transform(items)
     np.testing.assert_allclose(X, np.repeat(X[:1], len(items), axis=0), atol=1e-6)
@@ -232,8 +238,9 @@ def bad_files(tmp_path):
     ],
 )
 @pytest.mark.parametrize("cache", [False, "tmp"])
-def test_unreadable_files_raise_naming_item_and_path(encoder, bad_files, kind, match, cache,
-                                                     tmp_path):
+def test_unreadable_files_raise_naming_item_and_path(
+    encoder, bad_files, kind, match, cache, tmp_path
+):
     encoder.set_params(cache=tmp_path / "cache" if cache else False)
     items = [_picture(), bad_files[kind]]
     encoder.fit(items)  # fit reads no file
@@ -279,8 +286,9 @@ def test_skip_fills_unreadable_rows_and_warns_naming_each(encoder, bad_files, mi
     with pytest.warns(UserWarning, match=r"could not encode 2 item.*item 1 .*notes.txt.*item 2"):
         X = encoder.fit_transform(items)
     np.testing.assert_array_equal(X[1:3], np.full((2, TINY_DIM), fill, np.float32))
-    np.testing.assert_allclose(X[[0, 3]], clone(encoder).fit_transform([items[0], items[3]]),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        X[[0, 3]], clone(encoder).fit_transform([items[0], items[3]]), atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("policy, fill", [("zeros", 0.0), ("nan", np.nan)])
@@ -294,8 +302,12 @@ def test_missing_images_follow_the_missing_policy(encoder, policy, fill):
 
 @pytest.mark.parametrize(
     "params, match",
-    [({"on_error": "ignore"}, "on_error"), ({"pretrained": 3}, "pretrained"),
-     ({"normalize": "yes"}, "normalize"), ({"model": None}, "model")],
+    [
+        ({"on_error": "ignore"}, "on_error"),
+        ({"pretrained": 3}, "pretrained"),
+        ({"normalize": "yes"}, "normalize"),
+        ({"model": None}, "model"),
+    ],
 )
 def test_bad_parameters_are_named_at_fit(encoder, params, match):
     with pytest.raises(InvalidParameterError, match=match):
@@ -381,8 +393,11 @@ def test_grid_search_encodes_each_unique_image_once(tmp_path, monkeypatch):
     pipe = make_pipeline(
         ImageEncoder(TINY_CLIP, pretrained=None, device="cpu", cache=cache), LogisticRegression()
     )
-    search = GridSearchCV(pipe, {"logisticregression__C": [0.1, 1.0, 10.0]},
-                          cv=StratifiedKFold(3, shuffle=True, random_state=0))
+    search = GridSearchCV(
+        pipe,
+        {"logisticregression__C": [0.1, 1.0, 10.0]},
+        cv=StratifiedKFold(3, shuffle=True, random_state=0),
+    )
     search.fit(items, y)
     assert len(counts) == 20 and max(counts.values()) == 1
     assert cache.stats()["rows"] == 20

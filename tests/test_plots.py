@@ -31,8 +31,11 @@ def _objects(values):
 
 
 def _cv_results(weights, mean, std=None, **extra):
-    results = {"param_fusion__weights": _objects(weights),
-               "mean_test_score": np.asarray(mean, dtype=float), **extra}
+    results = {
+        "param_fusion__weights": _objects(weights),
+        "mean_test_score": np.asarray(mean, dtype=float),
+        **extra,
+    }
     if std is not None:
         results["std_test_score"] = np.asarray(std, dtype=float)
     return results
@@ -131,9 +134,11 @@ def test_weights_three_modalities_best_score_at_each_weight():
 
 def test_weights_other_parameters_keep_the_best_candidate_per_weight():
     grid = [{"face": 1.0, "audio": 0.0}, {"face": 0.0, "audio": 1.0}] * 2
-    results = _cv_results(grid, [0.5, 0.3, 0.6, 0.2],
-                          param_fusion__rule=_objects(
-                              ["mean", "mean", "product", "product"]))
+    results = _cv_results(
+        grid,
+        [0.5, 0.3, 0.6, 0.2],
+        param_fusion__rule=_objects(["mean", "mean", "product", "product"]),
+    )
     disp = ModalityWeightsDisplay.from_cv_results(results)
     np.testing.assert_allclose(disp.lines_["face"].get_ydata(), [0.3, 0.6])
     assert disp.curves_["face"]["candidate"].tolist() == [1, 2]
@@ -152,27 +157,38 @@ def test_weights_are_renormalised_sequences_and_none():
 def test_weights_from_a_fitted_search_on_given_axes():
     rng = np.random.default_rng(0)
     y = np.repeat(["calm", "angry"], 20)
-    df = pd.DataFrame({"au": (y == "angry") + rng.normal(0, 0.7, 40),
-                       "pitch": (y == "angry") + rng.normal(0, 1.5, 40)})
+    df = pd.DataFrame(
+        {
+            "au": (y == "angry") + rng.normal(0, 0.7, 40),
+            "pitch": (y == "angry") + rng.normal(0, 1.5, 40),
+        }
+    )
     pipe = make_multimodal_pipeline(
         {"face": ("passthrough", ["au"]), "audio": ("passthrough", ["pitch"])},
         fusion=LateFusionClassifier(LogisticRegression()),
     )
-    search = GridSearchCV(pipe, {"fusion__weights": weight_grid(["face", "audio"], step=0.5)},
-                          cv=StratifiedKFold(3), scoring="f1_macro").fit(df, y)
+    search = GridSearchCV(
+        pipe,
+        {"fusion__weights": weight_grid(["face", "audio"], step=0.5)},
+        cv=StratifiedKFold(3),
+        scoring="f1_macro",
+    ).fit(df, y)
     fig, ax = plt.subplots()
     disp = ModalityWeightsDisplay.from_cv_results(search, ax=ax)
     assert disp.ax_ is ax and disp.figure_ is fig
-    np.testing.assert_allclose(disp.lines_["face"].get_ydata(),
-                               search.cv_results_["mean_test_score"])
+    np.testing.assert_allclose(
+        disp.lines_["face"].get_ydata(), search.cv_results_["mean_test_score"]
+    )
     assert disp.ax_.get_ylabel() == "f1_macro: mean ± 1 std over CV folds"
     assert disp.best_index_ == search.best_index_
 
 
 def test_weights_multimetric_search_results():
-    results = {"param_fusion__weights": _objects(TWO),
-               "mean_test_uar": np.linspace(0.1, 0.5, 5),
-               "mean_test_accuracy": np.linspace(0.5, 0.1, 5)}
+    results = {
+        "param_fusion__weights": _objects(TWO),
+        "mean_test_uar": np.linspace(0.1, 0.5, 5),
+        "mean_test_accuracy": np.linspace(0.5, 0.1, 5),
+    }
     disp = ModalityWeightsDisplay.from_cv_results(results, metric="uar")
     np.testing.assert_allclose(disp.lines_["face"].get_ydata(), np.linspace(0.1, 0.5, 5))
     assert disp.ax_.get_ylabel() == "uar: mean over CV folds"
@@ -181,16 +197,20 @@ def test_weights_multimetric_search_results():
 
 
 def test_weights_error_without_fusion_weights():
-    results = {"param_clf__C": _objects([0.1, 1.0]),
-               "mean_test_score": np.array([0.5, 0.6])}
-    with pytest.raises(ValueError, match=r"no 'param_fusion__weights'.*\['clf__C'\].*"
-                                         r"weight_grid"):
+    results = {"param_clf__C": _objects([0.1, 1.0]), "mean_test_score": np.array([0.5, 0.6])}
+    with pytest.raises(
+        ValueError,
+        match=r"no 'param_fusion__weights'.*\['clf__C'\].*"
+        r"weight_grid",
+    ):
         ModalityWeightsDisplay.from_cv_results(results)
 
 
 def test_weights_other_parameter_name():
-    results = {"param_fusion__latefusionclassifier__weights": _objects(TWO),
-               "mean_test_score": np.linspace(0, 1, 5)}
+    results = {
+        "param_fusion__latefusionclassifier__weights": _objects(TWO),
+        "mean_test_score": np.linspace(0, 1, 5),
+    }
     disp = ModalityWeightsDisplay.from_cv_results(results)  # the one "...weights" parameter
     assert len(disp.lines_["face"].get_xdata()) == 5
     with pytest.raises(ValueError, match="no 'param_other__weights'"):
@@ -206,7 +226,8 @@ def test_weights_errors_name_the_problem():
         ModalityWeightsDisplay.from_cv_results(_cv_results([{"face": 1.0}, "face"], [0, 0]))
     with pytest.raises(ValueError, match="weigh different modalities"):
         ModalityWeightsDisplay.from_cv_results(
-            _cv_results([{"face": 1.0, "audio": 0.0}, {"face": 1.0, "text": 0.0}], [0, 0]))
+            _cv_results([{"face": 1.0, "audio": 0.0}, {"face": 1.0, "text": 0.0}], [0, 0])
+        )
     with pytest.raises(ValueError, match=r"modality='text' names no modality.*\['face', "):
         ModalityWeightsDisplay.from_cv_results(_cv_results(TWO, np.zeros(5)), modality="text")
     with pytest.raises(ValueError, match="nothing to plot"):
@@ -220,8 +241,11 @@ def test_missing_matplotlib_says_how_to_install(monkeypatch):
         raise ImportError(f"{caller} requires matplotlib: pip install 'skemotion[{extra}]'")
 
     monkeypatch.setattr(plots, "import_optional_dependency", no_matplotlib)
-    with pytest.raises(ImportError, match=r"from_cv_results requires matplotlib: "
-                                          r"pip install 'skemotion\[plot\]'"):
+    with pytest.raises(
+        ImportError,
+        match=r"from_cv_results requires matplotlib: "
+        r"pip install 'skemotion\[plot\]'",
+    ):
         ModalityWeightsDisplay.from_cv_results(_cv_results(TWO, np.zeros(5)))
     with pytest.raises(ImportError, match=r"ConfusionMatrixDisplay.from_predictions requires"):
         ConfusionMatrixDisplay.from_predictions([0, 1], [0, 1])

@@ -128,8 +128,9 @@ def test_centre_only_keeps_the_scale():
 
 def test_speaker_column_may_sit_anywhere_and_hold_numbers():
     frame = _speakers()
-    moved = frame[["f0", "actor", "f1"]].assign(actor=frame["actor"].map({"ann": 7, "bob": 3,
-                                                                          "cy": 5}))
+    moved = frame[["f0", "actor", "f1"]].assign(
+        actor=frame["actor"].map({"ann": 7, "bob": 3, "cy": 5})
+    )
     out = SpeakerNormalizer("actor", min_samples=1).fit_transform(moved)
     np.testing.assert_allclose(out, _own_standardised(frame))
     assert list(SpeakerNormalizer("actor").fit(moved).speakers_) == [3, 5, 7]

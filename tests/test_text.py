@@ -217,9 +217,7 @@ def test_grid_search_encodes_each_unique_text_once(tiny_model, tmp_path, monkeyp
     texts = [f"i feel {w} {i}" for i, w in enumerate(words * 5)] + ["i feel happy 0"] * 5
     y = [i % 2 for i in range(len(texts))]
     cache = EmbeddingCache(tmp_path)
-    pipe = make_pipeline(
-        TextEncoder(tiny_model, device="cpu", cache=cache), LogisticRegression()
-    )
+    pipe = make_pipeline(TextEncoder(tiny_model, device="cpu", cache=cache), LogisticRegression())
     search = GridSearchCV(
         pipe,
         {"logisticregression__C": [0.01, 0.1, 1.0, 10.0]},

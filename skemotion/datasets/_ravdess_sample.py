@@ -133,18 +133,21 @@ def load_ravdess_sample(*, return_X_y=False):
     True
     """
     folder = _sample_folder()
-    table = pd.read_csv(folder / SAMPLE_TABLE, dtype={"path": str, "emotion": str,
-                                                      "gender": str, "intensity": str})
+    table = pd.read_csv(
+        folder / SAMPLE_TABLE, dtype={"path": str, "emotion": str, "gender": str, "intensity": str}
+    )
     au = [column for column in table if column.startswith("au_")]
-    frame = pd.DataFrame({
-        "audio": [str(folder / name) for name in table["path"]],
-        "emotion": table["emotion"],
-        "group": table["actor"].astype(int),
-        "gender": table["gender"],
-        "intensity": table["intensity"],
-        "statement": table["statement"].astype(int),
-        "repetition": table["repetition"].astype(int),
-    })
+    frame = pd.DataFrame(
+        {
+            "audio": [str(folder / name) for name in table["path"]],
+            "emotion": table["emotion"],
+            "group": table["actor"].astype(int),
+            "gender": table["gender"],
+            "intensity": table["intensity"],
+            "statement": table["statement"].astype(int),
+            "repetition": table["repetition"].astype(int),
+        }
+    )
     frame = pd.concat([frame, table[au].astype(float)], axis=1)
     data = frame[["audio", *au]]
     if return_X_y:

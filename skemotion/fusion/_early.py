@@ -1,7 +1,6 @@
 """EarlyFusion: per-modality normalisation, imputation of missing modalities, weighted
 concatenation."""
 
-
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
@@ -165,9 +164,15 @@ class EarlyFusion(TransformerMixin, BaseEstimator):
             self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64, copy=True
         )
         present = presence(X, self.modalities_)
-        warn_no_modality(self, present, stacklevel=2, fallback=(
-            "they become the training means, and the classifier predicts them from no "
-            "information"))
+        warn_no_modality(
+            self,
+            present,
+            stacklevel=2,
+            fallback=(
+                "they become the training means, and the classifier predicts them from no "
+                "information"
+            ),
+        )
         X = np.where(np.isnan(X), self.mean_, X)
         X = (X - (self.mean_ if self.norm in ("standard", "block") else 0.0)) / self.scale_
         base = resolve_weights(self, list(self.modalities_))

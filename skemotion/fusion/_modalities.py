@@ -245,8 +245,12 @@ def check_present_in_training(estimator, present, blocks):
             )
 
 
-def warn_no_modality(estimator, present, stacklevel=3,
-                     fallback="they get the training class frequencies (class_prior_)"):
+def warn_no_modality(
+    estimator,
+    present,
+    stacklevel=3,
+    fallback="they get the training class frequencies (class_prior_)",
+):
     """Warn about samples with no modality, saying what they get; return their mask."""
     none = ~present.any(axis=1)
     if none.any():

@@ -80,9 +80,7 @@ def _write():
     Image.fromarray(face_arrays()[0][::-1].copy()).save(FACE_FILE)
     soundfile.write(TONE_FILE, tone_array()[::-1], 16000, subtype="PCM_16")
 
-    fingerprints = {
-        type(enc).__name__: fixed_identity_fingerprint(enc) for enc in every_encoder()
-    }
+    fingerprints = {type(enc).__name__: fixed_identity_fingerprint(enc) for enc in every_encoder()}
     FINGERPRINTS_FILE.write_text(json.dumps(fingerprints, indent=2, sort_keys=True) + "\n")
 
     CACHE_FILE.unlink(missing_ok=True)
