@@ -41,7 +41,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skemotion import EmbeddingCache
-from skemotion._audio import FEATURE_GROUPS, STATISTICS, AudioFeatures
+from skemotion._encoders._audio_features import FEATURE_GROUPS, STATISTICS, AudioFeatures
 
 
 class _OneThread(AudioFeatures):

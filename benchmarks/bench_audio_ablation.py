@@ -69,7 +69,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from skemotion import EmbeddingCache, SpeakerNormalizer  # noqa: E402
-from skemotion._audio import (  # noqa: E402
+from skemotion._encoders._audio_features import (  # noqa: E402
     DEFAULT_FEATURES,
     FEATURE_GROUPS,
     STATISTICS,

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 from _common import shared_data, write_results
 
-from skemotion._image import ImageEncoder
-from skemotion._images import load_rgb
+from skemotion._encoders._image import ImageEncoder
+from skemotion._encoders._image_items import load_rgb
 
 
 def make_jpegs(folder, n, size, seed=0):

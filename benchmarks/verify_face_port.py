@@ -111,7 +111,7 @@ def keras_side_main(request, answer):
 
 
 def skemotion_side(paths):
-    from skemotion._face import FaceEncoder, _resize, _to_grey
+    from skemotion._encoders._face import FaceEncoder, _resize, _to_grey
 
     encoder = FaceEncoder(output="both", device="cpu", precision="float32", cache=False)
     both = encoder.fit_transform(paths)
@@ -132,8 +132,8 @@ def main(argv=None):
 
     from _common import write_results
 
-    from skemotion._face import WEIGHTS_PATH
-    from skemotion._hashing import file_sha256
+    from skemotion._encoders._face import WEIGHTS_PATH
+    from skemotion._encoders._hashing import file_sha256
 
     paths = sample_paths(args.n)
     ours_proba, ours_embedding, ours_pixels = skemotion_side(paths)

@@ -9,17 +9,13 @@ Importing skemotion is light: torch and the model libraries load when a model is
 first used.
 """
 
-from ._audio import AudioFeatures
-from ._audio_encoder import AudioEncoder
 from ._cache import EmbeddingCache
 from ._config import config_context, get_config, set_config
-from ._face import FaceEncoder
-from ._image import ImageEncoder
+from ._encoders import AudioEncoder, AudioFeatures, FaceEncoder, ImageEncoder, TextEncoder
 from ._metrics import EMOTION_SCORING, emotion_report
 from ._model_selection import GroupLeakageWarning, check_cv_groups, speaker_cv
 from ._pipeline import make_multimodal_pipeline
 from ._speaker import SpeakerNormalizer
-from ._text import TextEncoder
 from ._thresholds import TunedOffsetClassifierCV
 from .fusion import (
     AttentionFusionClassifier,

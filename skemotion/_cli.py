@@ -99,7 +99,7 @@ def build_parser():
 def _add_demo(commands):
     from ._demo import MIN_SAMPLES, SAMPLE_SIZE, default_cache_dir
     from ._demo_multimodal import DEFAULT_OUTPUT_DIR, MIN_ACTORS, N_ACTORS
-    from ._text import DEFAULT_TEXT_MODEL
+    from ._encoders._text import DEFAULT_TEXT_MODEL
 
     demo = commands.add_parser(
         "demo",

@@ -13,9 +13,9 @@ import warnings
 from pathlib import Path
 
 from ._cli import _int_in
-from ._images import IMAGE_SUFFIXES
+from ._encoders._audio_items import AUDIO_SUFFIXES
+from ._encoders._image_items import IMAGE_SUFFIXES
 from ._outputs import check_writable
-from ._waveforms import AUDIO_SUFFIXES
 
 # --encoder NAME -> (the skemotion class, the kind of item it reads).
 ENCODERS = {
@@ -289,7 +289,7 @@ def read_csv_column(path, args):
     """`args.column` of the CSV at `path`, file paths resolved, indexed by the ids."""
     import pandas as pd
 
-    from ._items import is_missing
+    from ._encoders._items import is_missing
 
     try:
         frame = pd.read_csv(path, dtype=str)  # texts stay texts; empty cells are NaN

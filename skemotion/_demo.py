@@ -19,7 +19,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_sp
 from sklearn.pipeline import Pipeline
 
 from ._cache import resolve_cache
-from ._text import TextEncoder
+from ._encoders._text import TextEncoder
 from .datasets import load_goemotions_sample
 
 RANDOM_STATE = 0

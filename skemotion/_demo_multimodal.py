@@ -26,9 +26,9 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ._audio import AudioFeatures
 from ._cache import EmbeddingCache, resolve_cache
 from ._demo import _Clock, default_cache_dir
+from ._encoders._audio_features import AudioFeatures
 from ._metrics import emotion_report
 from ._model_selection import check_cv_groups, speaker_cv
 from ._outputs import check_writable

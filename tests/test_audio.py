@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skemotion import EmbeddingCache
-from skemotion._audio import FEATURE_GROUPS, STATISTICS, AudioFeatures
+from skemotion._encoders._audio_features import FEATURE_GROUPS, STATISTICS, AudioFeatures
 
 sf = pytest.importorskip("soundfile")
 pytest.importorskip("librosa")

@@ -24,8 +24,8 @@ sf = pytest.importorskip("soundfile")
 from _tiny_models import tiny_audio_model_dir  # noqa: E402
 
 from skemotion import EmbeddingCache  # noqa: E402
-from skemotion._audio_encoder import AudioEncoder  # noqa: E402
-from skemotion._base import MODEL_REGISTRY  # noqa: E402
+from skemotion._encoders._audio_encoder import AudioEncoder  # noqa: E402
+from skemotion._encoders._base import MODEL_REGISTRY  # noqa: E402
 
 RATE = 16000
 RAVDESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ravdess_speech"

@@ -9,7 +9,7 @@ from _tiny_models import tiny_text_model_dir
 from sklearn.linear_model import LogisticRegression
 
 from skemotion import LateFusionClassifier, TextEncoder, TunedOffsetClassifierCV
-from skemotion._items import as_items
+from skemotion._encoders._items import as_items
 
 # --- containers whose iteration is not the items -------------------------------------------
 
@@ -82,7 +82,7 @@ def test_a_truncated_wav_is_refused_not_embedded_as_if_whole(cut_wav):
 
 def test_a_truncated_mp3_is_refused(tmp_path):
     soundfile = pytest.importorskip("soundfile", reason="soundfile is not installed")
-    from skemotion._waveforms import read_audio_file
+    from skemotion._encoders._audio_items import read_audio_file
 
     path = tmp_path / "clip.mp3"
     try:
@@ -97,7 +97,7 @@ def test_a_truncated_mp3_is_refused(tmp_path):
 
 def test_a_complete_wav_of_every_subtype_is_read_whole(tmp_path):
     soundfile = pytest.importorskip("soundfile", reason="soundfile is not installed")
-    from skemotion._waveforms import read_audio_file
+    from skemotion._encoders._audio_items import read_audio_file
 
     for subtype in ("PCM_16", "PCM_24", "FLOAT", "PCM_U8"):
         path = tmp_path / f"{subtype}.wav"
@@ -115,7 +115,7 @@ def test_an_unreadable_audio_file_says_permission_denied(tmp_path, monkeypatch):
     def denied(file, *args, **kwargs):  # what a chmod 000 file gives a non-root user
         raise PermissionError(13, "Permission denied", str(file))
 
-    monkeypatch.setattr("skemotion._waveforms.open", denied, raising=False)
+    monkeypatch.setattr("skemotion._encoders._audio_items.open", denied, raising=False)
     with pytest.raises(ValueError, match="audio item 0 .*locked.wav.*permission denied.*chmod"):
         AudioFeatures(cache=False).fit_transform([str(path)])
 
@@ -174,7 +174,7 @@ def test_a_folder_link_back_up_the_tree_is_listed_once(tmp_path):
 def test_a_file_rewritten_in_place_with_its_mtime_restored_gets_a_new_digest(tmp_path):
     import os
 
-    from skemotion._hashing import file_sha256
+    from skemotion._encoders._hashing import file_sha256
 
     path = tmp_path / "clip.wav"
     path.write_bytes(b"A" * 1000)
@@ -186,7 +186,7 @@ def test_a_file_rewritten_in_place_with_its_mtime_restored_gets_a_new_digest(tmp
 
 
 def test_a_model_folder_with_a_link_loop_is_hashed_once(tmp_path):
-    from skemotion._hashing import model_dir_sha256
+    from skemotion._encoders._hashing import model_dir_sha256
 
     (tmp_path / "weights.bin").write_bytes(b"w")
     (tmp_path / "loop").symlink_to(tmp_path)
@@ -220,7 +220,7 @@ def test_a_32_bit_image_above_65535_is_scaled_not_saturated():
     pytest.importorskip("PIL", reason="pillow is not installed")
     from PIL import Image
 
-    from skemotion._images import to_uint8
+    from skemotion._encoders._image_items import to_uint8
 
     ramp = np.linspace(0, 2**31 - 1, 64).astype(np.int32).reshape(8, 8)
     image = Image.fromarray(ramp, mode="I")
@@ -235,7 +235,7 @@ def test_face_encoder_reads_a_32_bit_image_as_a_ramp():
     pytest.importorskip("PIL", reason="pillow is not installed")
     from PIL import Image
 
-    from skemotion._face import _pil_to_grey
+    from skemotion._encoders._face import _pil_to_grey
 
     ramp = np.linspace(0, 2**31 - 1, 48 * 48).astype(np.int32).reshape(48, 48)
     grey = _pil_to_grey(Image.fromarray(ramp, mode="I"))

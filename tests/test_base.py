@@ -8,7 +8,7 @@ import pytest
 from sklearn.utils._param_validation import StrOptions
 
 from skemotion import EmbeddingCache
-from skemotion._base import BaseFrozenEncoder
+from skemotion._encoders._base import BaseFrozenEncoder
 
 
 class FileStatsEncoder(BaseFrozenEncoder):

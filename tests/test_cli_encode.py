@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from skemotion import AudioFeatures
-from skemotion._base import MODEL_REGISTRY
 from skemotion._cli_encode import AUDIO_SUFFIXES, IMAGE_SUFFIXES, add_parser
+from skemotion._encoders._base import MODEL_REGISTRY
 
 sf = pytest.importorskip("soundfile")
 pytest.importorskip("librosa")

@@ -18,8 +18,8 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skemotion import EmbeddingCache
-from skemotion._base import MODEL_REGISTRY
-from skemotion._face import EMOTIONS, FaceEncoder, _largest_face, _to_grey
+from skemotion._encoders._base import MODEL_REGISTRY
+from skemotion._encoders._face import EMOTIONS, FaceEncoder, _largest_face, _to_grey
 
 Image = pytest.importorskip("PIL.Image")
 cv2 = pytest.importorskip("cv2")

@@ -24,9 +24,9 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skemotion import EmbeddingCache
-from skemotion._base import MODEL_REGISTRY
-from skemotion._image import ImageEncoder, _cached_tag_checkpoint
-from skemotion._images import load_rgb
+from skemotion._encoders._base import MODEL_REGISTRY
+from skemotion._encoders._image import ImageEncoder, _cached_tag_checkpoint
+from skemotion._encoders._image_items import load_rgb
 
 Image = pytest.importorskip("PIL.Image")
 torch = pytest.importorskip("torch")

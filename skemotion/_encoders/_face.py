@@ -20,13 +20,14 @@ import numpy as np
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._optional import import_optional_dependency
 from ._base import BaseFrozenEncoder
 from ._hashing import file_sha256
-from ._images import int_as_uint16
-from ._optional import import_optional_dependency
+from ._image_items import int_as_uint16
 
 EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
-WEIGHTS_PATH = Path(__file__).resolve().parent / "_weights" / "emotion_model.hdf5"
+# The weights ship in skemotion/_weights/ (package data), beside this subpackage.
+WEIGHTS_PATH = Path(__file__).resolve().parent.parent / "_weights" / "emotion_model.hdf5"
 _INPUT_SIDE = 64
 _EMBEDDING_DIM = 128
 _DIMS = {"proba": len(EMOTIONS), "embedding": _EMBEDDING_DIM}

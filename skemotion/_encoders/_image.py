@@ -12,16 +12,16 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils._param_validation import StrOptions
 
+from .._optional import import_optional_dependency
 from ._base import BaseFrozenEncoder
 from ._hashing import file_sha256
-from ._images import (
+from ._image_items import (
     IMAGE_FILE_KEY_PREFIX,
     describe_image_item,
     image_item_bytes,
     image_item_error,
     load_rgb,
 )
-from ._optional import import_optional_dependency
 
 DEFAULT_IMAGE_MODEL = "ViT-B-32"
 DEFAULT_IMAGE_WEIGHTS = "laion2b_s34b_b79k"

@@ -8,13 +8,13 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseFrozenEncoder
-from ._optional import import_optional_dependency
-from ._waveforms import (
+from .._optional import import_optional_dependency
+from ._audio_items import (
     AudioItemsMixin,
     import_audio_library,
     load_waveform,
 )
+from ._base import BaseFrozenEncoder
 
 FEATURE_GROUPS = (
     "mfcc",

@@ -6,13 +6,13 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseFrozenEncoder
-from ._hub import hub_snapshot, local_weights_key, quiet_transformers, weights_identity
-from ._optional import import_optional_dependency
-from ._waveforms import (
+from .._optional import import_optional_dependency
+from ._audio_items import (
     AudioItemsMixin,
     load_waveform,
 )
+from ._base import BaseFrozenEncoder
+from ._hub import hub_snapshot, local_weights_key, quiet_transformers, weights_identity
 
 DEFAULT_AUDIO_MODEL = "microsoft/wavlm-base-plus"
 

@@ -15,12 +15,12 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._cache import EmbeddingCache, resolve_cache
-from ._config import get_config
-from ._device import PRECISIONS, check_device_string, resolve_device, resolve_dtype
+from .._cache import EmbeddingCache, resolve_cache
+from .._config import get_config
+from .._device import PRECISIONS, check_device_string, resolve_device, resolve_dtype
+from .._optional import import_optional_dependency
 from ._hashing import file_digest
 from ._items import as_items, describe_position, is_missing
-from ._optional import import_optional_dependency
 
 # Items are encoded and written to the cache in chunks of this many batches, so an
 # interrupted run keeps what it has computed and the progress bar moves steadily.

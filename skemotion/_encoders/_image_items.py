@@ -22,7 +22,7 @@ import threading
 
 import numpy as np
 
-from ._optional import import_optional_dependency
+from .._optional import import_optional_dependency
 
 ARRAY_DTYPES = ("uint8", "uint16", "float16", "float32", "float64")
 ARRAY_CHANNELS = (1, 3, 4)
