@@ -30,7 +30,8 @@ from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skemotion._encoders._face import EMOTIONS, FaceEncoder, _to_grey
+from skemotion._emotions import FER2013_EMOTIONS as EMOTIONS
+from skemotion._encoders._face import FaceEncoder, _to_grey
 
 
 def load_split():

@@ -220,25 +220,24 @@ def test_a_32_bit_image_above_65535_is_scaled_not_saturated():
     pytest.importorskip("PIL", reason="pillow is not installed")
     from PIL import Image
 
-    from skemotion._encoders._image_items import to_uint8
+    from skemotion._encoders._image_items import read_pixels
 
     ramp = np.linspace(0, 2**31 - 1, 64).astype(np.int32).reshape(8, 8)
-    image = Image.fromarray(ramp, mode="I")
-    pixels = to_uint8(np.asarray(image))
+    pixels = read_pixels(Image.fromarray(ramp, mode="I"), caller="test")
     assert pixels.min() == 0 and pixels.max() == 255
     assert len(np.unique(pixels)) > 50  # a ramp, not a wall of white
     sixteen = Image.fromarray(np.full((4, 4), 65535, dtype=np.int32), mode="I")
-    assert to_uint8(np.asarray(sixteen)).max() == 255  # 16-bit data in "I" mode: as before
+    assert read_pixels(sixteen, caller="test").max() == 255  # 16-bit data in "I" mode
 
 
 def test_face_encoder_reads_a_32_bit_image_as_a_ramp():
     pytest.importorskip("PIL", reason="pillow is not installed")
     from PIL import Image
 
-    from skemotion._encoders._face import _pil_to_grey
+    from skemotion._encoders._face import _to_grey
 
     ramp = np.linspace(0, 2**31 - 1, 48 * 48).astype(np.int32).reshape(48, 48)
-    grey = _pil_to_grey(Image.fromarray(ramp, mode="I"))
+    grey = _to_grey(Image.fromarray(ramp, mode="I"))
     assert grey.max() > 0.9 * 255 and len(np.unique(grey)) > 100
 
 
@@ -248,7 +247,7 @@ def test_an_empty_image_is_named_before_opencv_asserts():
 
     from skemotion import FaceEncoder
 
-    with pytest.raises(TypeError, match="face item 1 is an empty image \\(0x0 pixels\\)"):
+    with pytest.raises(TypeError, match=r"face item 1 is an empty PIL image \(size \(0, 0\)\)"):
         FaceEncoder(cache=False, device="cpu").fit_transform(
             [Image.new("L", (48, 48)), Image.new("L", (0, 0))]
         )

@@ -18,8 +18,10 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skemotion import EmbeddingCache
+from skemotion._emotions import FER2013_EMOTIONS as EMOTIONS
 from skemotion._encoders._base import MODEL_REGISTRY
-from skemotion._encoders._face import EMOTIONS, FaceEncoder, _largest_face, _to_grey
+from skemotion._encoders._face import FaceEncoder, _to_grey
+from skemotion._encoders._face_detection import largest_face
 
 Image = pytest.importorskip("PIL.Image")
 cv2 = pytest.importorskip("cv2")
@@ -133,7 +135,6 @@ def _picture_forms(grey, tmp_path):
         "RGB array": np.repeat(grey[:, :, None], 3, axis=2),
         "opaque RGBA array": np.dstack([grey, grey, grey, np.full_like(grey, 255)]),
         "float 0-1": grey / 255.0,
-        "float32 0-255": grey.astype(np.float32),
         "uint16": grey.astype(np.uint16) * 257,
         "int64 0-255": grey.astype(np.int64),
         "path str": str(png),
@@ -216,11 +217,13 @@ def test_exif_orientation_turns_photos_upright(tmp_path):
     np.testing.assert_array_equal(_to_grey(path), np.rot90(grey, 2))
 
 
-def test_float_images_in_both_ranges_match_uint8(encoder):
+def test_float_images_in_0_1_match_uint8_and_0_255_is_refused_with_the_fix(encoder):
     grey = np.random.default_rng(4).integers(0, 256, (48, 48), dtype=np.uint8)
-    X = encoder.fit_transform([grey, grey / 255.0, grey.astype(float)])
+    X = encoder.fit_transform([grey, grey / 255.0])
     np.testing.assert_array_equal(X[1], X[0])
-    np.testing.assert_array_equal(X[2], X[0])
+    # A float image in 0..255 is not guessed at: a dark one would read as 0..1.
+    with pytest.raises(ValueError, match=r"float pixels must lie in \[0, 1\].*array / 255"):
+        encoder.fit_transform([grey, grey.astype(float)])
 
 
 # --- face detection -------------------------------------------------------------------------
@@ -244,7 +247,7 @@ def _overlap(a, b):
 @needs_fer
 def test_haar_detection_finds_and_crops_the_face(encoder):
     face, canvas = _face_on_canvas()
-    assert _overlap(_largest_face(canvas), (150, 60, 192, 192)) > 0.6
+    assert _overlap(largest_face(canvas), (150, 60, 192, 192)) > 0.6
     whole, cropped = encoder.fit_transform([face]), clone(encoder).set_params(detect="haar")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a face was found: nothing to warn about
@@ -313,8 +316,8 @@ def bad_files(tmp_path):
     "bad, match",
     [
         ("gone", r"gone.png'\): .*No such file"),
-        ("text", r"notes.jpg'\): not an image file that Pillow can read"),
-        ("truncated", r"truncated.jpg'\): the image data is truncated or corrupt"),
+        ("text", r"notes.jpg'\): the file is not an image Pillow can read"),
+        ("truncated", r"truncated.jpg'\): the image file is truncated or corrupt"),
     ],
 )
 @pytest.mark.parametrize("cache", [False, "tmp"])
@@ -335,18 +338,29 @@ def test_unreadable_files_are_skipped_with_a_warning(encoder, bad_files):
 @pytest.mark.parametrize(
     "array, match",
     [
-        (np.zeros((0, 48), np.uint8), r"the array is empty \(shape \(0, 48\)\)"),
-        (np.zeros(48, np.uint8), r"must be H x W.*got shape \(48,\)"),
-        (np.zeros((2, 48, 48, 1), np.uint8), r"must be H x W.*got shape \(2, 48, 48, 1\)"),
-        (np.zeros((3, 48, 48), np.uint8), r"got shape \(3, 48, 48\).*np.moveaxis"),
-        (np.full((8, 8), 300.0), r"\[0, 1\] or \[0, 255\].*from 300.0 to 300.0"),
-        (np.full((8, 8), -0.5), r"\[0, 1\] or \[0, 255\].*from -0.5"),
-        (np.full((8, 8), np.nan), r"NaN or infinite"),
-        (np.full((8, 8), 256, np.int32), r"\[0, 1\] or \[0, 255\] for a int32 array"),
+        (np.zeros((0, 48), np.uint8), r"is an empty array \(shape \(0, 48\)\)"),
+        (np.zeros(48, np.uint8), r"is an array of shape \(48,\), which is not an image"),
+        (np.zeros((2, 48, 48, 1), np.uint8), r"is an array of shape \(2, 48, 48, 1\), which is not an image"),
+        (np.zeros((3, 48, 48), np.uint8), r"is an array of shape \(3, 48, 48\).*np.moveaxis"),
     ],
-    ids=["empty", "1-D", "4-D", "channels-first", "over-255", "negative", "nan", "int-256"],
+    ids=["empty", "1-D", "4-D", "channels-first"],
 )
-def test_bad_arrays_raise_naming_the_item(encoder, faces, array, match):
+def test_arrays_that_are_not_images_raise_at_fit_naming_the_item(encoder, faces, array, match):
+    with pytest.raises(TypeError, match=r"face item 1 " + match):
+        encoder.fit([faces[0], array])
+
+
+@pytest.mark.parametrize(
+    "array, match",
+    [
+        (np.full((8, 8), 300.0), r"float pixels must lie in \[0, 1\]; got values in \[300, 300\]"),
+        (np.full((8, 8), -0.5), r"float pixels must lie in \[0, 1\]; got values in \[-0.5"),
+        (np.full((8, 8), np.nan), r"float pixels must lie in \[0, 1\]; got values in \[nan"),
+        (np.full((8, 8), 256, np.int32), r"integer pixels of dtype int32 must lie in \[0, 255\]"),
+    ],
+    ids=["over-1", "negative", "nan", "int-256"],
+)
+def test_pixels_out_of_range_raise_naming_the_item(encoder, faces, array, match):
     with pytest.raises(ValueError, match=r"face item 1 \(array of shape .*\): .*" + match):
         encoder.fit_transform([faces[0], array])
 

@@ -256,8 +256,6 @@ def test_unreadable_files_raise_naming_item_and_path(
         (np.zeros(12, np.uint8), r"is an array of shape \(12,\), which is not an im"),
         (np.zeros((2, 4, 4, 3), np.uint8), r"is an array of shape \(2, 4, 4, 3\), which is not"),
         (np.zeros((4, 4, 2), np.uint8), r"is an array .*\(H, W, C\) with C = 1 \(grey\), 3"),
-        (np.zeros((4, 4), np.int64), r"is an array of dtype int64, which is not an image"),
-        (np.zeros((4, 4), bool), r"is an array of dtype bool.*astype\(np.uint8\)"),
         (np.zeros((4, 4), complex), r"is an array of dtype complex128"),
         (5, r"is a int \(5\), not an image. Pass a file path, a PIL.Image"),
         (b"\x89PNG", r"is a bytes"),
@@ -274,7 +272,7 @@ def test_items_that_are_not_images_raise_naming_the_item(encoder, item, match):
 )
 def test_float_pixels_outside_unit_range_raise_with_the_fix(encoder, bad):
     encoder.fit([bad])
-    message = r"image item 0 \(float64 array .*\): float pixels must lie in \[0, 1\].*array / 255"
+    message = r"image item 0 \(array of .*float64\): float pixels must lie in \[0, 1\].*array / 255"
     with pytest.raises(ValueError, match=message):
         encoder.transform([bad])
 

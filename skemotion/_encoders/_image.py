@@ -15,13 +15,7 @@ from sklearn.utils._param_validation import StrOptions
 from .._optional import import_optional_dependency
 from ._base import BaseFrozenEncoder
 from ._hashing import file_sha256
-from ._image_items import (
-    IMAGE_FILE_KEY_PREFIX,
-    describe_image_item,
-    image_item_bytes,
-    image_item_error,
-    load_rgb,
-)
+from ._image_items import IMAGE_KEYS, describe_image_item, image_item_error, load_rgb
 
 DEFAULT_IMAGE_MODEL = "ViT-B-32"
 DEFAULT_IMAGE_WEIGHTS = "laion2b_s34b_b79k"
@@ -136,7 +130,7 @@ class ImageEncoder(BaseFrozenEncoder):
     _fingerprint_name = "skemotion._image.ImageEncoder"
     _extra = "image"
     _decode_in_threads = True
-    _file_key_prefix = IMAGE_FILE_KEY_PREFIX
+    _file_key_prefix = IMAGE_KEYS.file_prefix
 
     def __init__(
         self,
@@ -174,7 +168,7 @@ class ImageEncoder(BaseFrozenEncoder):
         return image_item_error(item)
 
     def _item_bytes(self, item):
-        return image_item_bytes(item)
+        return IMAGE_KEYS.item_bytes(item)
 
     def _item_label(self, item):
         return describe_image_item(item)

@@ -1,18 +1,24 @@
-"""Read and convert image items (paths, PIL images, NumPy arrays) to 8-bit RGB.
+"""The one reader of image items (file paths, PIL images, NumPy arrays), for every encoder.
 
-Generic helpers for every encoder of pictures. They define what an image item is,
-the bytes that identify it in the embedding cache, and one conversion of every
-supported colour mode and dtype to an 8-bit RGB ``PIL.Image``:
+ImageEncoder and FaceEncoder accept and refuse the same items and read them into the
+same 8-bit pixels, under these rules:
 
-- grey (``L``, ``1``, H x W and H x W x 1 arrays): the grey value in all three channels;
-- 16-bit grey (``I;16*``, ``I``, uint16 arrays): scaled linearly from 0..65535 to 0..255;
-- float (``F``, float arrays): values in [0, 1] scaled to 0..255; others are refused;
-- transparency (``RGBA``, ``LA``, ``PA``, premultiplied modes, palettes with a transparent
-  index, H x W x 4 arrays): composited on a white background, as a viewer shows it;
+- arrays: H x W or H x W x 1 (grey), H x W x 3 (RGB, not OpenCV's BGR) or H x W x 4
+  (RGBA). ``uint8`` as is; ``bool`` as 0/255; ``uint16`` scaled from 0..65535; other
+  integers must lie in [0, 255]; floats must lie in [0, 1] and are scaled by 255.
+  Anything else (NaN, infinities, values out of range) is an error naming the item,
+  never a guess;
+- grey (``L``, ``1``): kept grey; 16-bit grey (``I;16*``, ``I``): scaled to 8 bits
+  (a 32-bit ``I`` image above 65535 is scaled down, not saturated); float (``F``): as
+  float arrays;
+- transparency (``RGBA``, ``LA``, ``PA``, premultiplied modes, palettes or grey with a
+  transparent index, H x W x 4 arrays): composited over white, as a viewer shows it;
 - palette, CMYK, YCbCr, LAB, HSV: Pillow's conversion to RGB;
-- files: EXIF orientation applied; the first frame of multi-frame files.
+- files: decoded completely (a truncated file is an error), EXIF orientation applied,
+  the first frame of multi-frame files.
 
-Arrays are read as RGB(A) channel order; OpenCV's BGR images must be converted first.
+What identifies an item in the cache is each encoder's own :class:`ImageKeys`: the
+formats differ because each encoder's caches were first written with its own.
 Pillow is imported on first use, so importing skemotion stays light.
 """
 
@@ -24,9 +30,9 @@ import numpy as np
 
 from .._optional import import_optional_dependency
 
-ARRAY_DTYPES = ("uint8", "uint16", "float16", "float32", "float64")
+# Booleans, integers and floats: the kinds of array that can hold pixels.
+_PIXEL_KINDS = "buif"
 ARRAY_CHANNELS = (1, 3, 4)
-WHITE = (255, 255, 255)
 # Striped locks: the same PIL image object always maps to the same lock.
 _PIL_LOCKS = tuple(threading.Lock() for _ in range(32))
 _16BIT_MODES = {"I", "I;16", "I;16L", "I;16B", "I;16N"}
@@ -51,9 +57,16 @@ def is_pil_image(item):
 
 # --- what an image item is ---------------------------------------------------------------
 
+# The usual image files that Pillow reads: what a folder of images contributes.
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
+
 
 def image_item_error(item):
-    """Why `item` is not an image item (a phrase to follow its name), or None if it is."""
+    """Why `item` is not an image item (a phrase to follow its name), or None if it is.
+
+    Checks what needs no decoding (type, dtype, shape); pixel values are checked when
+    the item is read (:func:`read_pixels`).
+    """
     if isinstance(item, (str, os.PathLike)):
         return None
     if is_pil_image(item):
@@ -62,20 +75,26 @@ def image_item_error(item):
         return None
     if isinstance(item, np.ndarray):
         return _array_error(item)
-    return f"is a {type(item).__name__} ({item!r:.60}), not an image. Pass {_ITEM_KINDS}."
+    return (
+        f"is a {type(item).__name__} ({item!r:.60}), not an image. Pass {_ITEM_KINDS}; "
+        "mark missing images as None."
+    )
 
 
 def _array_error(array):
-    if array.dtype.name not in ARRAY_DTYPES:
+    if array.dtype.kind not in _PIXEL_KINDS:
         return (
             f"is an array of dtype {array.dtype}, which is not an image dtype. Pass uint8 "
             "(0..255), uint16 (0..65535) or float (0..1) pixels, e.g. array.astype(np.uint8)."
         )
     shape = array.shape
     if array.ndim not in (2, 3) or (array.ndim == 3 and shape[2] not in ARRAY_CHANNELS):
+        hint = ""
+        if array.ndim == 3 and shape[0] in ARRAY_CHANNELS:
+            hint = " A channels-first array needs np.moveaxis(array, 0, -1)."
         return (
             f"is an array of shape {shape}, which is not an image. Pass an array of shape "
-            "(H, W) for grey or (H, W, C) with C = 1 (grey), 3 (RGB) or 4 (RGBA)."
+            f"(H, W) for grey or (H, W, C) with C = 1 (grey), 3 (RGB) or 4 (RGBA).{hint}"
         )
     if array.size == 0:
         return f"is an empty array (shape {shape}); an image needs pixels."
@@ -89,29 +108,57 @@ def describe_image_item(item):
     if is_pil_image(item):
         return f" (PIL image, mode {item.mode}, size {item.size[0]}x{item.size[1]})"
     if isinstance(item, np.ndarray):
-        return f" ({item.dtype} array of shape {item.shape})"
+        return f" (array of shape {item.shape}, dtype {item.dtype})"
     return ""
 
 
-# The usual image files that Pillow reads: what a folder of images contributes.
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
-# A file is keyed by this prefix and its bytes (not its path: a renamed copy is the same
-# picture); see BaseFrozenEncoder._item_key.
-IMAGE_FILE_KEY_PREFIX = b"file\0"
+# --- what identifies an item in the cache ------------------------------------------------
 
 
-def image_item_bytes(item):
-    """The bytes that identify an in-memory image's content, for cache keys.
+class ImageKeys:
+    """How one encoder identifies image items in its cache keys.
 
-    A PIL image's mode, size, pixels and what else shapes its colours (palette,
-    transparency, EXIF orientation); an array's dtype, shape and pixels.
+    A file is keyed by `file_prefix` and its bytes (not its path: a renamed copy is the
+    same picture, see ``BaseFrozenEncoder._item_key``); an in-memory image by the bytes
+    of :meth:`item_bytes`. Each encoder keeps the format its caches were first written
+    with: changing one would re-encode every item its users have cached.
     """
-    if is_pil_image(item):
-        head = [item.mode, item.size, item.info.get("transparency"), _orientation(item)]
-        palette = item.getpalette() if item.mode in ("P", "PA") else None
-        return b"pil\0" + repr(head + [palette]).encode() + b"\0" + _loaded(item).tobytes()
-    array = np.ascontiguousarray(item)
+
+    def __init__(self, file_prefix, array_bytes, pil_bytes):
+        self.file_prefix = file_prefix
+        self._array_bytes, self._pil_bytes = array_bytes, pil_bytes
+
+    def item_bytes(self, item):
+        """The bytes that identify an in-memory image (PIL image or array)."""
+        if is_pil_image(item):
+            return self._pil_bytes(_loaded(item))
+        return self._array_bytes(np.ascontiguousarray(item))
+
+
+def _image_array_bytes(array):
     return b"array\0" + f"{array.dtype.str}{array.shape}".encode() + b"\0" + array.tobytes()
+
+
+def _image_pil_bytes(image):
+    # Mode, size, pixels, and what else shapes the colours: palette, transparency, EXIF.
+    head = [image.mode, image.size, image.info.get("transparency"), _orientation(image)]
+    palette = image.getpalette() if image.mode in ("P", "PA") else None
+    return b"pil\0" + repr(head + [palette]).encode() + b"\0" + image.tobytes()
+
+
+def _face_array_bytes(array):
+    return f"array|{array.dtype.str}|{array.shape}|".encode() + array.tobytes()
+
+
+def _face_pil_bytes(image):
+    palette = image.getpalette() if image.mode in ("P", "PA") else None
+    orientation = _orientation(image) or 1
+    head = f"pil|{image.mode}|{image.size}|{orientation}|{palette}|"
+    return f"{head}{image.info.get('transparency')!r}|".encode() + image.tobytes()
+
+
+IMAGE_KEYS = ImageKeys(b"file\0", _image_array_bytes, _image_pil_bytes)  # ImageEncoder
+FACE_KEYS = ImageKeys(b"", _face_array_bytes, _face_pil_bytes)  # FaceEncoder
 
 
 def _orientation(image):
@@ -121,26 +168,36 @@ def _orientation(image):
         return None
 
 
-# --- conversion to 8-bit RGB -------------------------------------------------------------
+# --- reading pixels -----------------------------------------------------------------------
 
 
-def load_rgb(item, *, caller="ImageEncoder", background=WHITE):
-    """Read an image item and return it as an 8-bit RGB ``PIL.Image``.
+def read_pixels(item, *, caller, extra="image"):
+    """Read an image item into 8-bit pixels: H x W (grey) or H x W x 3 (RGB) uint8.
 
+    Grey stays grey, so that an encoder of grey faces needs no round trip through RGB.
     Raises an exception that says what is wrong with the item (missing or unreadable
-    file, truncated data, out-of-range floats); callers add the item's name.
+    file, truncated data, pixel values out of range); callers add the item's name.
     """
-    Image = import_pil(caller)
+    if isinstance(item, np.ndarray):
+        return _array_pixels(item)
+    import_pil(caller, extra)
     if isinstance(item, (str, os.PathLike)):
-        return pil_to_rgb(open_image_file(item, caller=caller), background=background)
-    if isinstance(item, Image.Image):
-        return pil_to_rgb(_exif_transposed(_loaded(item)), background=background)
-    return pil_to_rgb(array_to_pil(item, caller=caller), background=background)
+        return _pil_pixels(open_image_file(item, caller=caller, extra=extra))
+    return _pil_pixels(_exif_transposed(_loaded(item)))
 
 
-def open_image_file(path, *, caller="ImageEncoder"):
-    """Decode an image file completely (so that truncation shows here) and close it."""
+def load_rgb(item, *, caller="ImageEncoder"):
+    """Read an image item as an 8-bit RGB ``PIL.Image`` (what CLIP's preprocessing takes)."""
     Image = import_pil(caller)
+    pixels = read_pixels(item, caller=caller)
+    if pixels.ndim == 2:
+        pixels = np.repeat(pixels[:, :, None], 3, axis=2)
+    return Image.fromarray(pixels, mode="RGB")
+
+
+def open_image_file(path, *, caller, extra="image"):
+    """Decode an image file completely (so that truncation shows here) and close it."""
+    Image = import_pil(caller, extra)
     try:
         with Image.open(path) as image:
             image.load()
@@ -175,19 +232,21 @@ def _exif_transposed(image):
     return ImageOps.exif_transpose(image)
 
 
-def pil_to_rgb(image, *, background=WHITE):
-    """Convert a PIL image of any mode to 8-bit RGB (see the module docstring)."""
+def _pil_pixels(image):
+    """The pixels of a PIL image of any mode (see the module docstring)."""
     mode = image.mode
-    if mode in _16BIT_MODES or mode == "F":
-        return array_to_pil(np.asarray(image), caller="images").convert("RGB")
+    if mode in _16BIT_MODES:
+        return _array_pixels(int_as_uint16(np.asarray(image)))
+    if mode == "F":
+        return _array_pixels(np.asarray(image))
     if mode == "La":  # premultiplied grey + alpha: Pillow converts it only to LA
         image, mode = image.convert("LA"), "LA"
     if _has_alpha(image):
-        return _on_background(image.convert("RGBA"), background)
-    if mode == "RGB":
-        return image
+        return over_white(np.asarray(image.convert("RGBA")))
+    if mode in ("L", "1"):
+        return np.asarray(image.convert("L"))
     try:
-        return image.convert("RGB")
+        return np.asarray(image.convert("RGB"))
     except (ValueError, OSError) as exc:
         raise ValueError(f"images of mode {mode!r} cannot be converted to RGB ({exc})") from exc
 
@@ -198,20 +257,21 @@ def _has_alpha(image):
     )
 
 
-def _on_background(rgba, background):
-    Image = sys.modules["PIL.Image"]
-    canvas = Image.new("RGBA", rgba.size, (*background, 255))
-    return Image.alpha_composite(canvas, rgba).convert("RGB")
-
-
-def array_to_pil(array, *, caller="ImageEncoder"):
-    """An 8-bit PIL image (L, RGB or RGBA) of a uint8, uint16 or float array."""
-    Image = import_pil(caller)
+def _array_pixels(array):
+    """An array's pixels (shape and dtype checked by :func:`image_item_error`)."""
     pixels = to_uint8(array)
     if pixels.ndim == 3 and pixels.shape[2] == 1:
-        pixels = pixels[:, :, 0]
-    mode = {2: "L", 3: "RGB", 4: "RGBA"}[pixels.ndim if pixels.ndim == 2 else pixels.shape[2]]
-    return Image.fromarray(np.ascontiguousarray(pixels), mode=mode)
+        return np.ascontiguousarray(pixels[:, :, 0])
+    if pixels.ndim == 3 and pixels.shape[2] == 4:
+        return over_white(pixels)
+    return np.ascontiguousarray(pixels)
+
+
+def over_white(rgba):
+    """Composite RGBA pixels over white: how viewers show transparent pixels."""
+    rgb = rgba[..., :3].astype(np.float32)
+    alpha = rgba[..., 3:].astype(np.float32) / 255.0
+    return np.rint(rgb * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
 
 
 def int_as_uint16(array):
@@ -229,14 +289,24 @@ def int_as_uint16(array):
 
 
 def to_uint8(array):
-    """Pixels as uint8: 16-bit scaled from 0..65535, floats from [0, 1] (else an error)."""
+    """Pixels as uint8 under the rules of the module docstring (else a ValueError)."""
     array = np.asarray(array)
     if array.dtype == np.uint8:
         return array
-    if array.dtype.kind in "ui":  # uint16, and Pillow's 32-bit "I" mode
-        return np.rint(int_as_uint16(array) / 257.0).astype(np.uint8)
+    if array.dtype == np.bool_:
+        return array.astype(np.uint8) * np.uint8(255)
+    if array.dtype == np.uint16:
+        return np.rint(array / 257.0).astype(np.uint8)
+    low, high = (array.min(), array.max()) if array.size else (0, 0)
+    if array.dtype.kind in "ui":
+        if low < 0 or high > 255:
+            raise ValueError(
+                f"integer pixels of dtype {array.dtype} must lie in [0, 255]; got values "
+                f"from {low} to {high}. Pass 16-bit data as uint16 (array.astype(np.uint16)) "
+                "or rescale it to uint8."
+            )
+        return array.astype(np.uint8)
     if array.dtype.kind == "f":
-        low, high = (float(array.min()), float(array.max())) if array.size else (0.0, 0.0)
         if not (np.isfinite(low) and np.isfinite(high)) or low < 0.0 or high > 1.0:
             raise ValueError(
                 f"float pixels must lie in [0, 1]; got values in [{low:g}, {high:g}]. Scale "

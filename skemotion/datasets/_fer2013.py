@@ -6,6 +6,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .._emotions import FER2013_EMOTIONS
+from .._encoders._image_items import IMAGE_SUFFIXES
 from ._base import (
     DatasetInfo,
     absolute,
@@ -24,7 +26,7 @@ EXPECTED = (
     "train/angry/, test/angry/) or <root>/<emotion>/*.jpg|png"
 )
 # The challenge's label ids, in order.
-EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+EMOTIONS = FER2013_EMOTIONS
 USAGE_SPLIT = {"Training": "train", "PublicTest": "test", "PrivateTest": "test"}
 SUBSETS = {
     "all": None,
@@ -33,7 +35,6 @@ SUBSETS = {
     "public_test": ("usage", "PublicTest"),
     "private_test": ("usage", "PrivateTest"),
 }
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 USAGE_PREFIX = re.compile(f"({'|'.join(USAGE_SPLIT)})_")
 SIDE = 48
 

@@ -1,0 +1,49 @@
+"""Face detection for FaceEncoder: OpenCV's frontal-face Haar cascade, as ``fer`` uses it."""
+
+import threading
+from pathlib import Path
+
+from .._optional import import_optional_dependency
+
+# Each side of a detected face box grows by this fraction of its size, so that the crop
+# keeps the brow and chin as FER-2013's crops do (fer adds 10 px to ~100 px boxes).
+FACE_MARGIN = 0.1
+_CASCADES = threading.local()  # one Haar cascade per decoding thread
+
+
+def cv2_module():
+    return import_optional_dependency("cv2", extra="face", caller="FaceEncoder")
+
+
+def _cascade():
+    """This thread's Haar cascade: OpenCV does not promise one is safe to share."""
+    if not hasattr(_CASCADES, "detector"):
+        cv2 = cv2_module()
+        path = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
+        detector = cv2.CascadeClassifier(str(path))
+        if detector.empty():
+            raise RuntimeError(f"FaceEncoder could not load OpenCV's Haar cascade {path}")
+        _CASCADES.detector = detector
+    return _CASCADES.detector
+
+
+def largest_face(grey):
+    """The (x, y, w, h) box of the largest face the cascade finds, or None."""
+    # fer's detector settings, without its 50-pixel minimum (small crops have faces too).
+    boxes = _cascade().detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5)
+    if len(boxes) == 0:
+        return None
+    return tuple(int(v) for v in max(boxes, key=lambda box: box[2] * box[3]))
+
+
+def crop_face(grey, box):
+    """The box made square (longer side), widened by the margin, clipped to the image."""
+    x, y, w, h = box
+    side = max(w, h)
+    grow = int(round(FACE_MARGIN * side))
+    cx, cy = x + w / 2, y + h / 2
+    half = side / 2 + grow
+    top, left = max(0, int(round(cy - half))), max(0, int(round(cx - half)))
+    bottom = min(grey.shape[0], int(round(cy + half)))
+    right = min(grey.shape[1], int(round(cx + half)))
+    return grey[top:bottom, left:right]
