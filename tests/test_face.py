@@ -413,7 +413,7 @@ def _count_encoded_images(monkeypatch):
     original = FaceEncoder._encode_batch
 
     def counting(self, model, items):
-        counts.update(item.pixels.tobytes() for item in items)
+        counts.update(pixels.tobytes() for pixels in items)
         return original(self, model, items)
 
     monkeypatch.setattr(FaceEncoder, "_encode_batch", counting)

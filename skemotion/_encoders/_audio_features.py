@@ -14,7 +14,7 @@ from ._audio_items import (
     import_audio_library,
     load_waveform,
 )
-from ._base import BaseFrozenEncoder
+from ._base import BaseItemEncoder
 
 FEATURE_GROUPS = (
     "mfcc",
@@ -81,7 +81,7 @@ _CONTRAST_FMIN, _CONTRAST_BANDS = 200.0, 6
 _SEMITONE_REFERENCE_HZ = 27.5  # pitch in semitones above A0, as eGeMAPS
 
 
-class AudioFeatures(AudioItemsMixin, BaseFrozenEncoder):
+class AudioFeatures(AudioItemsMixin, BaseItemEncoder):
     """Summary statistics of acoustic features of speech clips (librosa or eGeMAPS).
 
     Each clip is read, mixed down to mono and resampled to `sampling_rate`; frame-level
@@ -209,11 +209,7 @@ class AudioFeatures(AudioItemsMixin, BaseFrozenEncoder):
     """
 
     _parameter_constraints = {
-        **{
-            key: value
-            for key, value in BaseFrozenEncoder._parameter_constraints.items()
-            if key not in ("device", "precision")  # no model: always the CPU, float32
-        },
+        **BaseItemEncoder._parameter_constraints,
         "feature_set": [StrOptions({"librosa", "egemaps"})],
         "features": [tuple, list],
         "stats": [tuple, list],
@@ -232,8 +228,6 @@ class AudioFeatures(AudioItemsMixin, BaseFrozenEncoder):
     # FFTs release the GIL but librosa's many small NumPy calls between them do not:
     # threads gain 1.3-1.6x on 2 cores, processes 1.9-2.1x (benchmarks/results/audio.md).
     _decode_in_threads = True
-    # Fixed settings, not parameters: there is no neural model to place or cast.
-    device, precision = "cpu", "float32"
 
     def __init__(
         self,
@@ -319,24 +313,17 @@ class AudioFeatures(AudioItemsMixin, BaseFrozenEncoder):
             self.mel_window,
         )
 
-    def _device_and_dtype(self):
-        # No torch here: the recipe runs on the CPU in float32 whatever the machine has.
-        return "cpu", "float32"
-
-    def _model_source(self):
-        return self.feature_set
-
-    def _load_model(self, source, device, dtype):
-        return self._recipe().check_available()
+    def _loaded(self):
+        # No neural network: the recipe, once its library is known to be installed.
+        recipe = self._recipe()
+        recipe.check_available()
+        return recipe
 
     def _model_identity(self):
         return self._recipe().identity()
 
     def _output_params(self):
         return self._recipe().params()
-
-    def _embedding_dim(self, model):
-        return len(self._recipe().names())
 
     def _output_dim(self):
         return len(self._recipe().names())
@@ -345,9 +332,8 @@ class AudioFeatures(AudioItemsMixin, BaseFrozenEncoder):
         if not self._in_processes():
             return np.stack(items).astype(np.float32, copy=False)
         joblib = import_optional_dependency("joblib", extra="audio", caller="AudioFeatures")
-        recipe = self._recipe()
         rows = joblib.Parallel(n_jobs=self.n_jobs)(
-            joblib.delayed(recipe.extract)(waveform) for waveform in items
+            joblib.delayed(model.extract)(waveform) for waveform in items
         )
         return np.stack(rows).astype(np.float32, copy=False)
 

@@ -293,7 +293,7 @@ def resample(samples, rate, target, *, caller):
 class AudioItemsMixin:
     """The item hooks that every audio encoder shares (paths, arrays, (array, rate), dicts).
 
-    Put it before ``BaseFrozenEncoder`` among the bases; the encoder has a
+    Put it before the encoder base among the bases; the encoder has a
     ``sampling_rate`` parameter, the rate of bare arrays and the resampling target.
     """
 

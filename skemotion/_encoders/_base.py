@@ -1,5 +1,13 @@
-"""The machinery every frozen encoder shares: lazy loading, devices, batching, missing
-items, the embedding cache, feature names and pickling without weights."""
+"""What every encoder shares, in two layers.
+
+``BaseItemEncoder`` is a batched, cached transformer of items (texts, images, clips)
+into fixed-size rows: input handling, missing items (before and after decoding),
+decoding in threads, the embedding cache, progress, feature names. AudioFeatures, a
+fixed recipe without a neural network, needs only this.
+
+``BaseFrozenEncoder`` adds a frozen pretrained model on a device: lazy loading through
+a process-wide registry, ``device`` and ``precision``, pickling without weights.
+"""
 
 import hashlib
 import json
@@ -9,6 +17,7 @@ import warnings
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
@@ -59,24 +68,45 @@ MODEL_REGISTRY = _ModelRegistry()
 _OUTPUT_DIMS = {}  # (encoder class, model source) -> embedding size
 
 
-class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
-    """Base class of encoders that embed items with a frozen pretrained model.
+class MissingAfterDecoding(NamedTuple):
+    """How an encoder words an item that decodes to nothing to encode (no face found).
 
-    Subclasses set ``_modality`` and ``_extra`` and implement ``_model_source``,
-    ``_load_model``, ``_model_identity``, ``_item_error``, ``_item_bytes``,
-    ``_encode_batch`` and ``_embedding_dim``. Everything else (input handling, missing
-    items, the cache, batching, devices, feature names, pickling) lives here, once.
+    ``_decode`` returns :data:`DECODED_TO_NOTHING` for such an item: its row is then
+    missing and follows the ``missing`` policy, as a None item would, and the cache
+    remembers the outcome (a row of NaN), so the item is not decoded again.
+    """
+
+    reason: str  # "the Haar cascade found no face (no_face='missing')"
+    count_phrase: str  # "found no face in"
+    noun: str  # "image"
+    fix: str  # "Pass no_face='full' to encode whole images instead."
+
+
+class FellBack(NamedTuple):
+    """What ``_decode`` returns when it took the encoder's documented fallback.
+
+    ``value`` is encoded as usual; the encoder's ``_fallback_warning`` reports how many
+    of the items a call encoded fell back (e.g. the whole image for lack of a face).
+    """
+
+    value: object
+
+
+DECODED_TO_NOTHING = object()  # returned by _decode: the item holds nothing to encode
+
+
+class BaseItemEncoder(TransformerMixin, BaseEstimator):
+    """Base class of encoders that turn each item into a fixed-size row, through a cache.
+
+    Subclasses set ``_modality`` and ``_extra`` and implement ``_loaded``,
+    ``_model_identity``, ``_item_error``, ``_item_bytes``, ``_encode_batch`` and
+    ``_output_dim``. Everything else (input handling, missing items, the cache,
+    batching, decoding threads, feature names) lives here, once.
 
     Parameters
     ----------
     batch_size : int, default=32
-        Number of items the model encodes at once.
-    device : str, default="auto"
-        ``"auto"`` picks cuda, then mps, then cpu when the model loads; or name one:
-        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``.
-    precision : {"auto", "float32", "float16", "bfloat16"}, default="auto"
-        Weights' precision. ``"auto"`` is float16 on cuda and float32 elsewhere.
-        The output is float32 in every case.
+        Number of items encoded at once.
     cache : None, False, str, path-like or EmbeddingCache, default=None
         Where embeddings are stored and looked up. None uses the global default
         (:func:`skemotion.set_config`); False turns caching off.
@@ -89,8 +119,6 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
 
     _parameter_constraints = {
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
-        "precision": [StrOptions(set(PRECISIONS))],
         "cache": [None, Options(bool, {False}), str, os.PathLike, EmbeddingCache],
         "missing": [StrOptions({"error", "zeros", "nan"})],
         "verbose": ["verbose"],
@@ -107,29 +135,22 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
     # from ``__module__``, so that moving a file never invalidates a user's cache. A
     # subclass that does not set its own (a user's) is named by its module and class.
     _fingerprint_name = None
+    # Encoders whose _decode may return DECODED_TO_NOTHING say how (MissingAfterDecoding).
+    _missing_after_decoding = None
 
     # --- what subclasses provide -------------------------------------------------------
 
-    def _model_source(self):
-        """Where the weights come from: a local path, or a name to load by."""
-        raise NotImplementedError
+    def _loaded(self):
+        """What encodes the items (a loaded network, a feature recipe), ready for use.
 
-    def _load_model(self, source, device, dtype):
-        """Load the frozen model onto `device` in `dtype`, ready for inference."""
+        Called in the calling thread before any item is decoded, and passed to
+        ``_encode_batch``; it raises if a library or the weights are missing.
+        """
         raise NotImplementedError
 
     def _model_identity(self):
-        """A JSON-able identity of the weights (e.g. a content digest), without loading."""
+        """A JSON-able identity of what maps items to rows (weights' digest, recipe)."""
         raise NotImplementedError
-
-    def _weights_key(self):
-        """The digest of the weights on disk, part of the loaded model's registry key.
-
-        So that weights rewritten in place are loaded again instead of served from
-        memory (their embeddings are stored under the new weights' fingerprint). Must
-        not load the model; "" where there is nothing on disk to digest yet.
-        """
-        return ""
 
     def _item_error(self, item):
         """Why a present (non-missing) item cannot be encoded, or None if it can."""
@@ -144,12 +165,26 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
         raise NotImplementedError
 
     def _encode_batch(self, model, items):
-        """Embed a list of items; return a float array of shape (len(items), dim)."""
+        """Embed a list of decoded items with `model` (what ``_loaded`` returned).
+
+        Returns a float array of shape (len(items), n_features).
+        """
         raise NotImplementedError
 
-    def _embedding_dim(self, model):
-        """The number of output features of the loaded model."""
+    def _output_dim(self):
+        """The number of output features, without encoding anything if possible."""
         raise NotImplementedError
+
+    def _fallback_warning(self, n_fallbacks, n_encoded):
+        """The warning for items whose ``_decode`` returned :class:`FellBack`."""
+        return (
+            f"{type(self).__name__} took its fallback for {n_fallbacks} of the "
+            f"{n_encoded} item(s) it encoded."
+        )
+
+    def _fingerprint_dtype(self):
+        """The precision the rows are computed in, part of the cache fingerprint."""
+        return "float32"
 
     def _output_params(self):
         """Parameters other than the weights that change the embeddings."""
@@ -159,12 +194,17 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
         """Turn an item into what ``_encode_batch`` takes (read a file, convert an image).
 
         Runs in worker threads when ``_decode_in_threads`` is true; an exception here
-        is reported with the item's name (or skipped with ``on_error="skip"``).
+        is reported with the item's name (or skipped with ``on_error="skip"``). Return
+        :data:`DECODED_TO_NOTHING` for an item that holds nothing to encode, or
+        :class:`FellBack` around what is encoded after a documented fallback.
         """
         return item
 
     def _check_params(self):
         """Checks of parameters that `_parameter_constraints` cannot express (in fit)."""
+
+    def _check_setup(self):
+        """Checks of the machinery's own parameters (the device), in fit."""
 
     def _is_missing_item(self, item):
         return is_missing(item)
@@ -191,7 +231,7 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
         self : object
             The encoder.
         """
-        check_device_string(self.device, type(self).__name__)
+        self._check_setup()
         self._check_params()
         items, index, column = as_items(X, caller=type(self).__name__)
         if not len(items):
@@ -227,14 +267,16 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
         vectors = self._embed(items, np.flatnonzero(present), index)
         if vectors:
             dim = len(next(iter(vectors.values())))
-            # Remembered so that feature names after a warm-cache transform load no model.
-            _OUTPUT_DIMS.setdefault(self._dim_key(), dim)
+            self._saw_output_dim(dim)
         else:
             dim = self._output_dim()
         out = np.full((len(items), dim), self._fill_value(), dtype=np.float32)
         for row, vector in vectors.items():
             out[row] = vector
         return out
+
+    def _saw_output_dim(self, dim):
+        """Hear the size of rows just read or encoded (frozen models remember it)."""
 
     def _fill_value(self):
         """What the rows of missing (or skipped) items hold."""
@@ -311,12 +353,13 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
 
         Rows whose item fails to load are absent from the result when
         ``on_error="skip"``; otherwise the first failure raises, naming the item.
+        Rows whose item decoded to nothing follow the ``missing`` policy.
         """
         errors = _ItemErrors(self, items, index)
         cache = self._resolved_cache()
         if cache is None:
             groups = {row: [row] for row in rows}
-            vectors = self._encode_groups(items, groups, errors)
+            vectors, fallbacks = self._encode_groups(items, groups, errors)
         else:
             # Identical items share one key, so each distinct item is encoded once.
             groups = {}
@@ -327,46 +370,92 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
             namespace = self._fingerprint()
             vectors = cache.get_many(namespace, list(groups))
             todo = {key: group for key, group in groups.items() if key not in vectors}
-            vectors.update(self._encode_groups(items, todo, errors, cache, namespace))
+            encoded, fallbacks = self._encode_groups(items, todo, errors, cache, namespace)
+            vectors.update(encoded)
         errors.warn_skipped()
-        return {row: vectors[g] for g, group in groups.items() if g in vectors for row in group}
+        if fallbacks[0]:
+            warnings.warn(self._fallback_warning(*fallbacks), UserWarning, stacklevel=3)
+        by_row = {row: vectors[g] for g, group in groups.items() if g in vectors for row in group}
+        return self._drop_decoded_to_nothing(by_row, items, index, len(rows))
 
     def _encode_groups(self, items, groups, errors, cache=None, namespace=None):
         """Encode one item per group, in length-sorted chunks; cache each chunk when done.
 
         While the model encodes one chunk, the next chunk's items are decoded (files
         read, images converted) in worker threads, so the model is not kept waiting.
+        Returns the vectors by group and ``(items that fell back, items encoded)``.
         """
         first = {g: items[group[0]] for g, group in groups.items()}
         order = sorted(first, key=lambda g: self._length_hint(first[g]))
         size = self.batch_size * _BATCHES_PER_CHUNK
         chunks = [order[start : start + size] for start in range(0, len(order), size)]
-        vectors = {}
-        if chunks:
-            # Load in this thread before decoding starts: decoding may need the model
-            # (its preprocessing), and a failed load must raise once, as itself, rather
-            # than as every item's failure (which on_error="skip" would swallow).
-            self._model  # noqa: B018
+        vectors, fallbacks = {}, [0, 0]
+        # Loaded in this thread before decoding starts: decoding may need the model
+        # (its preprocessing), and a failed load must raise once, as itself, rather
+        # than as every item's failure (which on_error="skip" would swallow).
+        model = self._model if chunks else None
         with self._progress_bar(len(order)) as bar, _Decoder(self) as decoder:
             pending = decoder.submit([first[g] for g in chunks[0]]) if chunks else None
             for k, chunk in enumerate(chunks):
                 decoded = pending.results()
                 if k + 1 < len(chunks):
                     pending = decoder.submit([first[g] for g in chunks[k + 1]])
-                ids, values = [], []
-                for g, (value, exc) in zip(chunk, decoded, strict=True):
-                    if exc is None:
-                        ids.append(g)
-                        values.append(value)
-                    else:
-                        errors.fail(groups[g][0], exc)
-                if values:
-                    encoded = np.asarray(self._encode_batch(self._model, values), np.float32)
-                    if cache is not None:
-                        cache.put_many(namespace, ids, encoded)
-                    vectors.update(zip(ids, encoded, strict=True))
+                encoded = self._encode_chunk(model, chunk, decoded, groups, errors, fallbacks)
+                if encoded and cache is not None:
+                    cache.put_many(namespace, list(encoded), np.stack(list(encoded.values())))
+                vectors.update(encoded)
                 bar.update(len(chunk))
-        return vectors
+        return vectors, tuple(fallbacks)
+
+    def _encode_chunk(self, model, chunk, decoded, groups, errors, fallbacks):
+        """Encode a chunk's decoded items; an item that decoded to nothing gets NaN."""
+        ids, values, nothing = [], [], []
+        for g, (value, exc) in zip(chunk, decoded, strict=True):
+            if exc is not None:
+                errors.fail(groups[g][0], exc)
+            elif value is DECODED_TO_NOTHING:
+                nothing.append(g)
+            else:
+                if isinstance(value, FellBack):
+                    fallbacks[0] += 1
+                    value = value.value
+                ids.append(g)
+                values.append(value)
+        fallbacks[1] += len(values)
+        encoded = {}
+        if values:
+            rows = np.asarray(self._encode_batch(model, values), np.float32)
+            encoded.update(zip(ids, rows, strict=True))
+        if nothing:
+            # A row of NaN marks the outcome in the cache: models' outputs are finite.
+            empty = np.full(self._output_dim(), np.nan, np.float32)
+            encoded.update((g, empty) for g in nothing)
+        return encoded
+
+    def _drop_decoded_to_nothing(self, vectors, items, index, n_items):
+        """Apply the ``missing`` policy to rows whose item decoded to nothing."""
+        if self._missing_after_decoding is None:
+            return vectors
+        nothing = sorted(row for row, vector in vectors.items() if np.isnan(vector).all())
+        if not nothing:
+            return vectors
+        how = self._missing_after_decoding
+        if self.missing == "error":
+            raise ValueError(
+                f"{self._where(nothing[0], index, items[nothing[0]])}: {how.reason}, so the "
+                "row is missing. Pass missing='zeros' or missing='nan' to fill such rows. "
+                f"{how.fix}"
+            )
+        shown = ", ".join(self._where(row, index, items[row]) for row in nothing[:5])
+        more = f" and {len(nothing) - 5} more" if len(nothing) > 5 else ""
+        warnings.warn(
+            f"{type(self).__name__} {how.count_phrase} {len(nothing)} of the {n_items} "
+            f"{how.noun}(s) and filled their rows with {self._fill_value()} "
+            f"(missing={self.missing!r}): {shown}{more}. {how.fix}",
+            UserWarning,
+            stacklevel=4,
+        )
+        return {row: vector for row, vector in vectors.items() if row not in set(nothing)}
 
     def _item_key(self, item):
         if self._file_key_prefix is not None and isinstance(item, (str, os.PathLike)):
@@ -391,7 +480,7 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
             "encoder": self._encoder_name(),
             "version": _FINGERPRINT_VERSION,
             "model": self._model_identity(),
-            "dtype": str(self._device_and_dtype()[1]),
+            "dtype": self._fingerprint_dtype(),
             "params": self._output_params(),
         }
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
@@ -402,15 +491,82 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
         own = cls.__dict__.get("_fingerprint_name")
         return own if own is not None else f"{cls.__module__}.{cls.__qualname__}"
 
+    @property
+    def _model(self):
+        return self._loaded()
+
+
+class BaseFrozenEncoder(BaseItemEncoder):
+    """Base class of encoders that embed items with a frozen pretrained model.
+
+    Adds to :class:`BaseItemEncoder` the model on a device: subclasses implement
+    ``_model_source``, ``_load_model``, ``_model_identity`` and ``_embedding_dim``
+    (and ``_weights_key`` where the weights are files). The loaded model lives in a
+    process-wide registry, never on the instance.
+
+    Parameters
+    ----------
+    batch_size : int, default=32
+        Number of items the model encodes at once.
+    device : str, default="auto"
+        ``"auto"`` picks cuda, then mps, then cpu when the model loads; or name one:
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``.
+    precision : {"auto", "float32", "float16", "bfloat16"}, default="auto"
+        Weights' precision. ``"auto"`` is float16 on cuda and float32 elsewhere.
+        The output is float32 in every case.
+    cache : None, False, str, path-like or EmbeddingCache, default=None
+        Where embeddings are stored and looked up. None uses the global default
+        (:func:`skemotion.set_config`); False turns caching off.
+    missing : {"error", "zeros", "nan"}, default="error"
+        What a missing item (None, NaN) becomes: an error naming its row, or a row
+        of zeros or of NaN.
+    verbose : bool or int, default=False
+        Show a progress bar when there are more than two batches to encode.
+    """
+
+    _parameter_constraints = {
+        **BaseItemEncoder._parameter_constraints,
+        "device": [str],
+        "precision": [StrOptions(set(PRECISIONS))],
+    }
+
+    # --- what subclasses provide -------------------------------------------------------
+
+    def _model_source(self):
+        """Where the weights come from: a local path, or a name to load by."""
+        raise NotImplementedError
+
+    def _load_model(self, source, device, dtype):
+        """Load the frozen model onto `device` in `dtype`, ready for inference."""
+        raise NotImplementedError
+
+    def _weights_key(self):
+        """The digest of the weights on disk, part of the loaded model's registry key.
+
+        So that weights rewritten in place are loaded again instead of served from
+        memory (their embeddings are stored under the new weights' fingerprint). Must
+        not load the model; "" where there is nothing on disk to digest yet.
+        """
+        return ""
+
+    def _embedding_dim(self, model):
+        """The number of output features of the loaded model."""
+        raise NotImplementedError
+
     # --- the frozen model ----------------------------------------------------------------
+
+    def _check_setup(self):
+        check_device_string(self.device, type(self).__name__)
 
     def _device_and_dtype(self):
         caller = type(self).__name__
         device = resolve_device(self.device, caller, self._extra)
         return device, resolve_dtype(self.precision, device, caller, self._extra)
 
-    @property
-    def _model(self):
+    def _fingerprint_dtype(self):
+        return str(self._device_and_dtype()[1])
+
+    def _loaded(self):
         # Looked up in the process-wide registry rather than stored on the instance:
         # transform must not change the estimator's state, clones share one copy of
         # the weights, and pickles never carry them.
@@ -423,6 +579,10 @@ class BaseFrozenEncoder(TransformerMixin, BaseEstimator):
     def _dim_key(self):
         params = json.dumps(self._output_params(), sort_keys=True)  # may change the size
         return (type(self).__qualname__, str(self._model_source()), params)
+
+    def _saw_output_dim(self, dim):
+        # Remembered so that feature names after a warm-cache transform load no model.
+        _OUTPUT_DIMS.setdefault(self._dim_key(), dim)
 
     def _output_dim(self):
         """The embedding size, remembered per model so that a warm cache loads no weights."""

@@ -5,10 +5,7 @@ cropped to their largest face (``_face_detection``) and encoded by the network
 (``_mini_xception``).
 """
 
-import contextvars
-import warnings
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
@@ -16,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._emotions import FER2013_EMOTIONS
 from .._optional import import_optional_dependency
-from ._base import BaseFrozenEncoder
+from ._base import DECODED_TO_NOTHING, BaseFrozenEncoder, FellBack, MissingAfterDecoding
 from ._face_detection import crop_face, cv2_module, largest_face
 from ._hashing import file_sha256
 from ._image_items import FACE_KEYS, describe_image_item, image_item_error, read_pixels
@@ -30,19 +27,6 @@ _DIMS = {"proba": len(FER2013_EMOTIONS), "embedding": _EMBEDDING_DIM}
 _DIMS["both"] = _DIMS["proba"] + _DIMS["embedding"]
 # Bump when a change in decoding would change the pixels the network sees.
 _PREPROCESSING_VERSION = 1
-# Marks the row of an image without a face (no_face="missing"), also in the cache: the
-# network's outputs are finite, and the cache keeps NaN.
-_NO_FACE_ROW = np.nan
-# Counts the images encoded whole for lack of a face during one transform call.
-_NO_FACE_COUNT = contextvars.ContextVar("skemotion_face_no_face_count", default=None)
-
-
-class _Decoded(NamedTuple):
-    """A decoded item: its 64 x 64 uint8 face (None: no face, row missing) and whether
-    the detector found a face (None when detection is off)."""
-
-    pixels: np.ndarray | None
-    found: bool | None
 
 
 class FaceEncoder(BaseFrozenEncoder):
@@ -173,6 +157,12 @@ class FaceEncoder(BaseFrozenEncoder):
     _extra = "face"
     _decode_in_threads = True
     _file_key_prefix = FACE_KEYS.file_prefix
+    _missing_after_decoding = MissingAfterDecoding(
+        reason="the Haar cascade found no face (no_face='missing')",
+        count_phrase="found no face in",
+        noun="image",
+        fix="Pass no_face='full' to encode whole images instead.",
+    )
 
     def __init__(
         self,
@@ -240,20 +230,27 @@ class FaceEncoder(BaseFrozenEncoder):
 
     def _decode(self, item):
         grey = _to_grey(item)
-        found = None
-        if self.detect == "haar":
-            box = largest_face(grey)
-            found = box is not None
-            if found:
-                grey = crop_face(grey, box)
-            elif self.no_face == "error":
-                raise ValueError(
-                    "the Haar cascade found no face (no_face='error'). Pass "
-                    "no_face='full' to encode the whole image, or no_face='missing'."
-                )
-            elif self.no_face == "missing":
-                return _Decoded(None, False)
-        return _Decoded(_resize(grey), found)
+        if self.detect is None:
+            return _resize(grey)
+        box = largest_face(grey)
+        if box is not None:
+            return _resize(crop_face(grey, box))
+        if self.no_face == "error":
+            raise ValueError(
+                "the Haar cascade found no face (no_face='error'). Pass "
+                "no_face='full' to encode the whole image, or no_face='missing'."
+            )
+        if self.no_face == "missing":
+            return DECODED_TO_NOTHING
+        return FellBack(_resize(grey))
+
+    def _fallback_warning(self, n_fallbacks, n_encoded):
+        return (
+            f"FaceEncoder found no face in {n_fallbacks} of the {n_encoded} image(s) it "
+            "encoded and encoded the whole image instead (no_face='full'). Pass "
+            "no_face='missing' or 'error' to treat them otherwise, or detect=None "
+            "to encode whole images without this warning."
+        )
 
     # --- the model ---------------------------------------------------------------------
 
@@ -287,19 +284,14 @@ class FaceEncoder(BaseFrozenEncoder):
         return {"output": self.output, "preprocessing": _PREPROCESSING_VERSION, **detect}
 
     def _encode_batch(self, model, items):
-        counter = _NO_FACE_COUNT.get()
-        if counter is not None:  # [images encoded whole for lack of a face, images encoded]
-            counter[0] += sum(item.found is False and item.pixels is not None for item in items)
-            counter[1] += len(items)
-        out = np.full((len(items), _DIMS[self.output]), _NO_FACE_ROW, dtype=np.float32)
-        rows = [i for i, item in enumerate(items) if item.pixels is not None]
-        for start in range(0, len(rows), self.batch_size):
-            batch = rows[start : start + self.batch_size]
+        out = np.empty((len(items), _DIMS[self.output]), dtype=np.float32)
+        for start in range(0, len(items), self.batch_size):
+            batch = range(start, min(start + self.batch_size, len(items)))
             # Every batch is padded to batch_size: oneDNN (and cuDNN) pick kernels by batch
             # size, and float32 results would otherwise differ in the 7th digit depending
             # on how many images an image was encoded with.
             pixels = np.zeros((self.batch_size, _INPUT_SIDE, _INPUT_SIDE), np.uint8)
-            pixels[: len(batch)] = [items[i].pixels for i in batch]
+            pixels[: len(batch)] = [items[i] for i in batch]
             out[batch] = self._forward(model, pixels)[: len(batch)]
         return out
 
@@ -315,51 +307,6 @@ class FaceEncoder(BaseFrozenEncoder):
             parts = {"proba": [proba], "embedding": [embedding], "both": [proba, embedding]}
             features = torch.cat(parts[self.output], dim=1)
         return features.float().cpu().numpy()
-
-    # --- images without a face ------------------------------------------------------------
-
-    def _embed(self, items, rows, index):
-        counter = [0, 0]
-        token = _NO_FACE_COUNT.set(counter)
-        try:
-            vectors = super()._embed(items, rows, index)
-        finally:
-            _NO_FACE_COUNT.reset(token)
-        if counter[0]:
-            warnings.warn(
-                f"FaceEncoder found no face in {counter[0]} of the {counter[1]} image(s) it "
-                "encoded and encoded the whole image instead (no_face='full'). Pass "
-                "no_face='missing' or 'error' to treat them otherwise, or detect=None "
-                "to encode whole images without this warning.",
-                UserWarning,
-                stacklevel=4,
-            )
-        return self._drop_faceless_rows(vectors, items, index, len(rows))
-
-    def _drop_faceless_rows(self, vectors, items, index, n_images):
-        """Apply the ``missing`` policy to images without a face (no_face="missing")."""
-        faceless = sorted(row for row, vector in vectors.items() if np.isnan(vector).all())
-        if not faceless:
-            return vectors
-        if self.missing == "error":
-            raise ValueError(
-                f"{self._where(faceless[0], index, items[faceless[0]])}: the Haar cascade "
-                "found no face, so the row is missing (no_face='missing'). Pass "
-                "missing='zeros' or missing='nan' to fill such rows, or no_face='full' "
-                "to encode the whole image."
-            )
-        shown = ", ".join(self._where(row, index, items[row]) for row in faceless[:5])
-        more = f" and {len(faceless) - 5} more" if len(faceless) > 5 else ""
-        warnings.warn(
-            f"FaceEncoder found no face in {len(faceless)} of the {n_images} image(s) and "
-            f"filled their rows with {self._fill_value()} (no_face='missing', "
-            f"missing={self.missing!r}): {shown}{more}. Pass no_face='full' to encode "
-            "whole images instead.",
-            UserWarning,
-            stacklevel=4,
-        )
-        faceless = set(faceless)
-        return {row: vector for row, vector in vectors.items() if row not in faceless}
 
 
 # --- pixels for the network -------------------------------------------------------------------
