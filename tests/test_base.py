@@ -110,3 +110,21 @@ def test_identical_items_are_encoded_once_with_a_cache(files, tmp_path, monkeypa
     X = FileStatsEncoder(cache=cache).fit_transform(good)
     assert len(seen) == 3 and cache.count() == 3
     np.testing.assert_array_equal(X[1], X[3])
+
+
+def test_shared_parameter_docs_are_filled_in_every_encoder():
+    import skemotion
+    from skemotion._docstrings import ENCODER_PARAMETERS, Substitution
+
+    for name in ("TextEncoder", "ImageEncoder", "FaceEncoder", "AudioEncoder"):
+        doc = getattr(skemotion, name).__doc__
+        assert "%(" not in doc, name
+        for text in ENCODER_PARAMETERS.values():
+            assert text in doc, (name, text.split(" :")[0])
+    assert "%(" not in skemotion.AudioFeatures.__doc__
+
+    class Typo:
+        """%(devcie)s"""
+
+    with pytest.raises(KeyError, match=r"%\(devcie\)s"):
+        Substitution(device="x")(Typo)

@@ -4,9 +4,10 @@ from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._docstrings import substitute_encoder_parameters
 from .._optional import import_optional_dependency
+from .._sklearn_compat import Interval, StrOptions
 from ._audio_items import (
     AudioItemsMixin,
     load_waveform,
@@ -17,6 +18,7 @@ from ._hub import hub_snapshot, local_weights_key, quiet_transformers, weights_i
 DEFAULT_AUDIO_MODEL = "microsoft/wavlm-base-plus"
 
 
+@substitute_encoder_parameters
 class AudioEncoder(AudioItemsMixin, BaseFrozenEncoder):
     """Embed speech clips with a frozen pretrained speech model (wav2vec2, HuBERT, WavLM).
 
@@ -48,15 +50,9 @@ class AudioEncoder(AudioItemsMixin, BaseFrozenEncoder):
         model's own rate.)
     batch_size : int, default=8
         Number of clips (or pieces) the model encodes at once.
-    device : str, default="auto"
-        ``"auto"`` picks cuda, then mps, then cpu when the model loads; or name one
-        (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``).
-    precision : {"auto", "float32", "float16", "bfloat16"}, default="auto"
-        Weights' precision; ``"auto"`` is float16 on cuda and float32 elsewhere.
-        The output is float32 in every case.
-    cache : None, False, str, path-like or EmbeddingCache, default=None
-        Embedding cache: an SQLite file or folder, or an :class:`EmbeddingCache`.
-        None uses the global default (:func:`skemotion.set_config`), False none.
+    %(device)s
+    %(precision)s
+    %(cache)s
     missing : {"error", "zeros", "nan"}, default="error"
         What a missing clip (None, NaN, empty path) becomes: an error naming its row,
         or a row of zeros or of NaN.
@@ -64,8 +60,7 @@ class AudioEncoder(AudioItemsMixin, BaseFrozenEncoder):
         What a clip that cannot be read (missing file, not audio, truncated, no
         samples, NaN or infinite samples) does: raise an error naming it, or warn once
         naming every such clip and fill its row as `missing` says.
-    verbose : bool or int, default=False
-        Show a progress bar when there are more than two batches to encode.
+    %(verbose)s
 
     Attributes
     ----------

@@ -8,11 +8,12 @@ cropped to their largest face (``_face_detection``) and encoded by the network
 from pathlib import Path
 
 import numpy as np
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._docstrings import substitute_encoder_parameters
 from .._emotions import FER2013_EMOTIONS
 from .._optional import import_optional_dependency
+from .._sklearn_compat import StrOptions
 from ._base import DECODED_TO_NOTHING, BaseFrozenEncoder, FellBack, MissingAfterDecoding
 from ._face_detection import crop_face, cv2_module, largest_face
 from ._hashing import file_sha256
@@ -29,6 +30,7 @@ _DIMS["both"] = _DIMS["proba"] + _DIMS["embedding"]
 _PREPROCESSING_VERSION = 1
 
 
+@substitute_encoder_parameters
 class FaceEncoder(BaseFrozenEncoder):
     """Facial-expression features from a CNN pretrained on FER-2013.
 
@@ -69,25 +71,18 @@ class FaceEncoder(BaseFrozenEncoder):
         size, so that an image's features do not depend, even in the last digit, on
         the images it was batched with; to encode one image at a time (a webcam
         loop), ``batch_size=1`` avoids the padding.
-    device : str, default="auto"
-        ``"auto"`` picks cuda, then mps, then cpu when the model loads; or name one
-        (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``).
-    precision : {"auto", "float32", "float16", "bfloat16"}, default="auto"
-        Weights' precision; ``"auto"`` is float16 on cuda and float32 elsewhere.
-        The output is float32 in every case.
-    cache : None, False, str, path-like or EmbeddingCache, default=None
-        Embedding cache: an SQLite file or folder, or an :class:`EmbeddingCache`.
-        None uses the global default (:func:`skemotion.set_config`), False none.
+    %(device)s
+    %(precision)s
+    %(cache)s
     missing : {"error", "zeros", "nan"}, default="error"
         What a missing image becomes: an error naming its row, or a row of zeros or
         of NaN. None, NaN and empty or blank strings count as missing.
     on_error : {"raise", "skip"}, default="raise"
         What an image that cannot be read (missing file, not an image, truncated or
-        corrupt data, an array of the wrong shape or range) does: raise an error naming
+        corrupt data, pixel values out of range) does: raise an error naming
         the item, or fill its row as ``missing`` would (zeros unless ``missing="nan"``)
         and warn, naming the items skipped.
-    verbose : bool or int, default=False
-        Show a progress bar when there are more than two batches to encode.
+    %(verbose)s
 
     Attributes
     ----------

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils._param_validation import StrOptions
 
+from .._docstrings import substitute_encoder_parameters
 from .._optional import import_optional_dependency
+from .._sklearn_compat import StrOptions
 from ._base import BaseFrozenEncoder
 from ._hashing import file_sha256
 from ._image_items import IMAGE_KEYS, describe_image_item, image_item_error, load_rgb
@@ -29,6 +30,7 @@ _SCHEMAS = ("hf-hub:", "local-dir:")
 _MAX_LOGIT_SCALE = 100.0
 
 
+@substitute_encoder_parameters
 class ImageEncoder(BaseFrozenEncoder):
     """Embed images with a frozen CLIP model (open_clip); score them against text labels.
 
@@ -54,15 +56,9 @@ class ImageEncoder(BaseFrozenEncoder):
         the scale of downstream regularisation independent of the model.
     batch_size : int, default=32
         Number of images the model encodes at once.
-    device : str, default="auto"
-        ``"auto"`` picks cuda, then mps, then cpu when the model loads; or name one
-        (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``).
-    precision : {"auto", "float32", "float16", "bfloat16"}, default="auto"
-        Weights' precision; ``"auto"`` is float16 on cuda and float32 elsewhere.
-        The output is float32 in every case.
-    cache : None, False, str, path-like or EmbeddingCache, default=None
-        Embedding cache: an SQLite file or folder, or an :class:`EmbeddingCache`.
-        None uses the global default (:func:`skemotion.set_config`), False none.
+    %(device)s
+    %(precision)s
+    %(cache)s
     missing : {"error", "zeros", "nan"}, default="error"
         What a missing image (None, NaN) becomes: an error naming its row, or a row
         of zeros or of NaN.
@@ -71,8 +67,7 @@ class ImageEncoder(BaseFrozenEncoder):
         float pixels outside [0, 1]) does: raise an error naming it, or warn once
         naming every such image and fill its row as `missing` says (NaN for
         ``missing="nan"``, else zeros).
-    verbose : bool or int, default=False
-        Show a progress bar when there are more than two batches to encode.
+    %(verbose)s
 
     Attributes
     ----------

