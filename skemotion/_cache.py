@@ -10,6 +10,7 @@ import os
 import sqlite3
 import threading
 import time
+import warnings
 import weakref
 from pathlib import Path
 
@@ -71,7 +72,15 @@ class EmbeddingCache:
     The database is opened on first use, in WAL mode, so that readers never
     block and several processes can write at once. Each :meth:`put_many` is one
     transaction: a process killed while writing leaves whole batches or nothing.
-    WAL needs a local file system; do not put the cache on a network share.
+    WAL needs a local file system; do not put the cache on a network share. A new
+    database file is readable and writable by its owner only.
+
+    A cache degrades rather than fails: a read-only file (or folder) still serves
+    its rows, with a warning that nothing new is stored; when the disk is full, the
+    vectors that could not be stored are reported in a warning and the encoders
+    return them all the same. A path that cannot hold a cache (a parent that is a
+    file, a folder that cannot be written, another program's database, a file that
+    is not SQLite) raises an error naming the path and the fix.
 
     A handle is cheap to pickle: only the path travels, and the unpickled copy
     opens its own connection and starts with zeroed counters. ``copy.deepcopy``
@@ -106,6 +115,8 @@ class EmbeddingCache:
         self._lock = threading.Lock()
         self._conn = None
         self._pid = None
+        self._read_only = False
+        self._warned_read_only = False
         self.hits = 0
         self.misses = 0
         _instances.add(self)
@@ -168,7 +179,42 @@ class EmbeddingCache:
         if not params:
             return
         with self._lock:
-            _retry(_insert, self._connection(), params)
+            conn = self._connection()
+            if self._read_only:
+                self._warn_read_only(len(params))
+                return
+            try:
+                _retry(_insert, conn, params)
+            except sqlite3.OperationalError as exc:
+                self._degrade(exc, len(params))
+
+    def _degrade(self, exc, n_vectors):
+        """Keep going when a write fails for want of space or of the right to write."""
+        if _is_error(exc, "SQLITE_FULL", "database or disk is full"):
+            warnings.warn(
+                f"EmbeddingCache could not store {n_vectors} embedding(s) in {self._path}: "
+                f"the disk is full ({exc}). They are returned all the same, but not cached; "
+                "free some space or pass cache= a path on another disk.",
+                UserWarning,
+                stacklevel=4,
+            )
+        elif _is_error(exc, "SQLITE_READONLY", "readonly database"):
+            self._read_only = True
+            self._warn_read_only(n_vectors)
+        else:
+            raise _cache_error(self._path, exc) from exc
+
+    def _warn_read_only(self, n_vectors):
+        if self._warned_read_only:
+            return  # once per handle: a grid search would repeat it for every fold
+        self._warned_read_only = True
+        warnings.warn(
+            f"EmbeddingCache {self._path} is read-only: the embeddings it holds are served, "
+            f"but the {n_vectors} just computed (and any later ones) are not stored. Make the "
+            "file and its folder writable, or pass cache= a writable path to store them.",
+            UserWarning,
+            stacklevel=4,
+        )
 
     def count(self, namespace=None):
         """Return the number of rows, in all namespaces or in one."""
@@ -212,7 +258,7 @@ class EmbeddingCache:
         if self._conn is not None and self._pid != os.getpid():
             self._orphan()  # forked child: the parent's connection is not ours
         if self._conn is None:
-            self._conn = _retry(_connect, self._path)
+            self._conn, self._read_only = _retry(_connect, self._path)
             self._pid = os.getpid()
         return self._conn
 
@@ -291,36 +337,152 @@ def _retry(func, *args):
 
 
 def _connect(path):
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Open the cache: ``(connection, read_only)``; read-only where it cannot be written."""
+    if path.exists() and not _writable(path):
+        return _connect_read_only(path), True
+    _create_private_file(path)
     conn = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
     try:
         conn.execute("PRAGMA busy_timeout=60000")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        version = _transaction(conn, _init_schema)
-    except sqlite3.OperationalError:
+        version = _transaction(conn, lambda c: _init_schema(c, path))
+    except sqlite3.OperationalError as exc:
         conn.close()
-        raise  # "locked" is retried by the caller
+        if _is_error(exc, "SQLITE_READONLY", "readonly database"):
+            return _connect_read_only(path), True  # e.g. a read-only mount, even for root
+        if "locked" in str(exc):
+            raise  # retried by the caller
+        raise _cache_error(path, exc) from exc
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise sqlite3.DatabaseError(f"cannot use {path} as an embedding cache: {exc}") from exc
+        raise _cache_error(path, exc) from exc
+    except BaseException:
+        conn.close()
+        raise
+    _check_version(path, version, conn)
+    return conn, False
+
+
+def _writable(path):
+    # WAL writes beside the database (-wal, -shm files): the folder must be writable too.
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _create_private_file(path):
+    """Create the folders and an empty database file readable by its owner only.
+
+    SQLite would create the file with the umask's permissions (often world-readable);
+    embeddings can reveal what was encoded, so a new cache is private. SQLite gives its
+    -wal and -shm files the database file's permissions.
+    """
+    _check_parents(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    except PermissionError as exc:
+        raise PermissionError(
+            f"cannot create the embedding cache {path}: {exc.filename or path.parent} is "
+            "not writable. Pass cache= a folder you can write to, or cache=False."
+        ) from exc
+
+
+def _check_parents(path):
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(
+                    f"cannot create the embedding cache {path}: {parent} is a file, not a "
+                    "folder. Pass cache= a folder (or a path inside one)."
+                )
+            return
+
+
+def _connect_read_only(path):
+    """Open a cache that cannot be written: its rows are served, nothing is stored."""
+    uri = path.as_uri()
+    for flags in ("mode=ro", "immutable=1"):
+        # mode=ro still needs to create the WAL's -shm file beside a database that was
+        # left in WAL mode; immutable=1 reads the file alone (no writer can be running
+        # in a folder nobody can write to).
+        conn = sqlite3.connect(
+            f"{uri}?{flags}", uri=True, timeout=60, isolation_level=None, check_same_thread=False
+        )
+        try:
+            version = _read_schema_version(conn, path)
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if flags == "immutable=1":
+                raise _cache_error(path, exc) from exc
+            continue
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise _cache_error(path, exc) from exc
+        _check_version(path, version, conn)
+        return conn
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _check_version(path, version, conn):
     if version > SCHEMA_VERSION:
         conn.close()
         raise RuntimeError(
             f"embedding cache {path} has schema version {version}, newer than this "
             f"skemotion understands ({SCHEMA_VERSION}); upgrade skemotion or use another path"
         )
-    return conn
 
 
-def _init_schema(conn):
+def _init_schema(conn, path):
+    tables = _tables(conn)
+    if tables and not {"meta", "embeddings"} <= tables:
+        raise _foreign_database(path, tables)
     for statement in _SCHEMA:
         conn.execute(statement)
     conn.execute(
         "INSERT OR IGNORE INTO meta (name, value) VALUES ('schema_version', ?)",
         (str(SCHEMA_VERSION),),
     )
-    return int(conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0])
+    return _read_schema_version(conn, path)
+
+
+def _read_schema_version(conn, path):
+    tables = _tables(conn)
+    if not {"meta", "embeddings"} <= tables:
+        raise _foreign_database(path, tables)
+    row = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+    if row is None:
+        raise _foreign_database(path, tables)
+    return int(row[0])
+
+
+def _tables(conn):
+    return {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def _foreign_database(path, tables):
+    shown = ", ".join(sorted(tables)) or "none"
+    return ValueError(
+        f"{path} is an SQLite database that skemotion did not create (its tables: {shown}); "
+        "it is left untouched. Pass cache= a new file or folder for the embedding cache."
+    )
+
+
+def _is_error(exc, code_name, words):
+    """Whether an sqlite3 error is of a kind (by its code on Python >= 3.11, else words)."""
+    return getattr(exc, "sqlite_errorname", None) == code_name or words in str(exc)
+
+
+def _cache_error(path, exc):
+    """An error that names the cache file and what to do, from an sqlite3 error."""
+    if "not a database" in str(exc) or _is_error(exc, "SQLITE_NOTADB", "not a database"):
+        return ValueError(
+            f"cannot use {path} as an embedding cache: it is not an SQLite database ({exc}). "
+            "Pass cache= a new file or folder, or delete the file if it is a damaged cache."
+        )
+    return sqlite3.DatabaseError(
+        f"cannot use {path} as an embedding cache: {exc}. Check the file and its folder, "
+        "or pass cache= another path (cache=False to encode without a cache)."
+    )
 
 
 def _transaction(conn, func):

@@ -365,7 +365,7 @@ def test_newer_schema_is_refused(tmp_path):
 
 def test_not_a_database_names_the_file(tmp_path):
     (tmp_path / "junk.sqlite").write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(sqlite3.DatabaseError, match="junk.sqlite"):
+    with pytest.raises(ValueError, match=r"junk.sqlite.*not an SQLite database.*cache="):
         len(EmbeddingCache(tmp_path / "junk.sqlite"))
 
 
@@ -544,3 +544,119 @@ def test_locked_errors_are_retried_then_raised(monkeypatch):
     with pytest.raises(sqlite3.OperationalError, match="no such table"):
         _cache._retry(broken)
     assert calls == ["broken"]  # only "locked" is retried
+
+
+# --- a cache that degrades instead of failing ------------------------------------------
+
+
+def _filled_cache(path, n=3, dim=32):
+    cache = EmbeddingCache(path)
+    keys = [key(i) for i in range(n)]
+    cache.put_many("ns", keys, expected(keys, dim))
+    cache.close()
+    return keys
+
+
+def _as_unwritable(monkeypatch):
+    # Root (as in this project's containers) bypasses file permissions, so chmod alone
+    # cannot make a file unwritable here: the check the cache makes is patched instead.
+    monkeypatch.setattr(_cache, "_writable", lambda path: False)
+
+
+def test_a_read_only_cache_serves_its_rows_and_warns_that_nothing_is_stored(tmp_path, monkeypatch):
+    path = tmp_path / "cache.sqlite"
+    keys = _filled_cache(path)
+    _as_unwritable(monkeypatch)
+    cache = EmbeddingCache(path)
+    found = cache.get_many("ns", keys + [key(99)])
+    np.testing.assert_array_equal(np.stack([found[k] for k in keys]), expected(keys, 32))
+    with pytest.warns(UserWarning, match=r"cache.sqlite is read-only.*served.*1 just computed"):
+        cache.put_many("ns", [key(99)], expected([key(99)], 32))
+    cache.put_many("ns", [key(98)], expected([key(98)], 32))  # warned once per handle
+    assert cache.count() == 3
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0,
+    reason="root bypasses file permissions, so a chmod-ed cache stays writable",
+)
+def test_a_cache_file_without_write_permission_is_read_only(tmp_path):
+    path = tmp_path / "cache.sqlite"
+    keys = _filled_cache(path)
+    path.chmod(0o400)
+    tmp_path.chmod(0o500)
+    try:
+        cache = EmbeddingCache(path)
+        assert len(cache.get_many("ns", keys)) == 3
+        with pytest.warns(UserWarning, match="read-only"):
+            cache.put_many("ns", [key(99)], expected([key(99)], 32))
+    finally:
+        tmp_path.chmod(0o700)
+
+
+def test_a_write_refused_by_sqlite_turns_the_cache_read_only(tmp_path, monkeypatch):
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    len(cache)
+
+    def refuse(conn, params):
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(_cache, "_insert", refuse)
+    with pytest.warns(UserWarning, match="read-only"):
+        cache.put_many("ns", [key(1)], expected([key(1)], 32))
+
+
+def test_a_full_disk_warns_and_the_encoder_still_returns_every_row(tmp_path):
+    pytest.importorskip("torch", reason="FaceEncoder needs torch")
+    from skemotion import FaceEncoder
+
+    faces = [np.full((48, 48), level, np.uint8) for level in range(0, 250, 10)]
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    conn = cache._connection()
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")  # the database cannot grow: "full"
+    encoder = FaceEncoder("embedding", device="cpu", cache=cache)  # 25 x 512 bytes: > a page
+    with pytest.warns(UserWarning, match=r"could not store 25 embedding.*disk is full"):
+        X = encoder.fit_transform(faces)
+    np.testing.assert_allclose(X, clone(encoder).set_params(cache=False).fit_transform(faces))
+    assert cache.count() == 0
+
+
+def test_a_parent_that_is_a_file_is_named_with_the_fix(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a folder")
+    with pytest.raises(NotADirectoryError, match=r"notes.txt is a file, not a folder.*cache="):
+        len(EmbeddingCache(tmp_path / "notes.txt" / "cache.sqlite"))
+
+
+def test_a_new_cache_in_a_folder_that_cannot_be_written_is_named(tmp_path, monkeypatch):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+
+    def refuse(path, flags, mode=0o777):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(_cache.os, "open", refuse)
+    with pytest.raises(PermissionError, match=r"cannot create .*locked.*not writable.*cache="):
+        len(EmbeddingCache(folder / "cache.sqlite"))
+
+
+def test_another_programs_database_is_refused_and_left_untouched(tmp_path):
+    path = tmp_path / "app.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE users (name TEXT)")
+    conn.close()
+    with pytest.raises(ValueError, match=r"app.sqlite .*did not create.*users.*left untouched"):
+        len(EmbeddingCache(path))
+    with sqlite3.connect(path) as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    conn.close()
+    assert tables == {"users"}
+
+
+def test_new_cache_files_are_private_to_their_owner(tmp_path):
+    cache = EmbeddingCache(tmp_path / "new" / "cache.sqlite")
+    cache.put_many("ns", [key(1)], expected([key(1)], 32))
+    for suffix in ("", "-wal"):
+        mode = os.stat(f"{cache.path}{suffix}").st_mode & 0o777
+        assert mode == 0o600, (suffix, oct(mode))
+    cache.close()
