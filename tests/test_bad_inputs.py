@@ -361,3 +361,23 @@ def test_a_text_model_that_cannot_load_names_the_model_and_the_fix(tmp_path, kin
         OSError, match="TextEncoder could not load model=.*model'.*Pass a local model folder"
     ):
         TextEncoder(str(folder), device="cpu", cache=False).fit_transform(["hi"])
+
+
+# --- datasets as actually distributed ----------------------------------------------------------
+
+
+def test_tess_reads_the_misnamed_file_of_the_release_and_refuses_others(tmp_path):
+    from skemotion.datasets import load_tess
+
+    root = tmp_path / "TESS"
+    for name in ("OAF_neutral/OA_bite_neutral.wav", "OAF_neutral/OAF_back_neutral.wav"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).touch()
+    frame = load_tess(root).frame.sort_values("word")
+    assert frame[["speaker", "word", "emotion"]].values.tolist() == [
+        ["OAF", "back", "neutral"],
+        ["OAF", "bite", "neutral"],
+    ]
+    (root / "OAF_neutral" / "OA_back_neutral.wav").touch()  # not the release's quirk
+    with pytest.raises(ValueError, match="OA_back_neutral.wav"):
+        load_tess(root)

@@ -1,6 +1,7 @@
 """TESS: the Toronto emotional speech set (two actresses, 200 words, 7 emotions)."""
 
 import re
+from pathlib import Path
 
 import pandas as pd
 
@@ -32,9 +33,17 @@ EMOTIONS = {
 }
 # OAF: older adult female, YAF: younger adult female; age at recording.
 AGES = {"OAF": 64, "YAF": 26}
+# The release itself (and every copy of it: Borealis, Kaggle) names one of OAF's
+# recordings OA_bite_neutral.wav, in OAF_neutral/. That one file is read as OAF's; any
+# other "OA_" file is not part of TESS and is refused like any misnamed file.
+MISNAMED_SPEAKERS = {"oa_bite_neutral.wav": "OAF"}  # lower case: names match in any case
+_QUIRKS = "|".join(
+    re.escape(name.split("_", 1)[0]) + f"(?=_{re.escape(name.split('_', 1)[1])}$)"
+    for name in MISNAMED_SPEAKERS
+)
 PATTERN = re.compile(
-    f"(?P<speaker>{alternatives(AGES)})_(?P<word>[^_]+)_(?P<emotion>{alternatives(EMOTIONS)})"
-    r"\.wav",
+    f"(?P<speaker>{alternatives(AGES)}|{_QUIRKS})_(?P<word>[^_]+)"
+    f"_(?P<emotion>{alternatives(EMOTIONS)})\\.wav",
     re.IGNORECASE,
 )
 
@@ -129,7 +138,9 @@ def load_tess(path, *, return_X_y=False):
 
     Notes
     -----
-    Two speakers make speaker-independent cross-validation 2-fold at most.
+    Two speakers make speaker-independent cross-validation 2-fold at most. The release
+    names one of OAF's files ``OA_bite_neutral.wav`` (in ``OAF_neutral/``): it is read
+    as OAF's, as it is; any other file off the naming scheme is an error.
     Cite Pichora-Fuller & Dupuis (2020); the data are under CC BY-NC-ND 4.0.
     Hidden files and ``__MACOSX`` folders are ignored.
 
@@ -142,7 +153,12 @@ def load_tess(path, *, return_X_y=False):
     """
     root = check_folder(path, loader=LOADER, expected=EXPECTED)
     files = parse_folder(root, PATTERN, {".wav"}, loader=LOADER, expected=EXPECTED, recursive=True)
-    speaker = files["speaker"].str.upper()
+    names = files["path"].map(lambda path: Path(path).name.lower())
+    speaker = (
+        files["speaker"]
+        .str.upper()
+        .where(~names.isin(list(MISNAMED_SPEAKERS)), names.map(MISNAMED_SPEAKERS))
+    )
     word = files["word"].str.lower()
     frame = pd.DataFrame(
         {
