@@ -13,9 +13,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
-from sklearn.utils import estimator_checks
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skemotion import EmbeddingCache
 from skemotion._emotions import FER2013_EMOTIONS as EMOTIONS
@@ -242,6 +240,27 @@ def _overlap(a, b):
     w = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
     h = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
     return w * h / (a[2] * a[3] + b[2] * b[3] - w * h)
+
+
+@needs_fer
+def test_a_large_picture_is_searched_scaled_down_and_the_box_is_in_its_pixels(monkeypatch):
+    from skemotion._encoders import _face_detection
+
+    _, canvas = _face_on_canvas()
+    big = cv2.resize(canvas, None, fx=3, fy=3, interpolation=cv2.INTER_LINEAR)
+    searched = []
+    cascade = _face_detection._cascade()
+
+    class Recording:
+        def detectMultiScale(self, image, **kwargs):
+            searched.append(image.shape)
+            return cascade.detectMultiScale(image, **kwargs)
+
+    monkeypatch.setattr(_face_detection, "_cascade", Recording)
+    monkeypatch.setattr(_face_detection, "DETECTION_SIDE", max(canvas.shape))
+    box = largest_face(big)
+    assert max(searched[0]) == max(canvas.shape)  # searched on a copy at the bound
+    assert _overlap(box, (450, 180, 576, 576)) > 0.6  # found where it is, in full pixels
 
 
 @needs_fer
@@ -476,88 +495,3 @@ def test_accuracy_on_fer2013_test_images_is_far_above_chance():
     accuracy = np.mean(predicted == [row["emotion"] for row in rows])
     assert len(rows) >= 290
     assert accuracy > 0.5  # chance is 1/7; the majority class (happy) is 25%
-
-
-# --- scikit-learn's estimator checks ----------------------------------------------------------
-# To be merged into tests/test_common.py: the checks' numeric rows become small images.
-
-_original_enforce = estimator_checks._enforce_estimator_tags_X
-
-
-class _RenderedRow(np.ndarray):
-    """An image array that converts to int as its row's first value did.
-
-    Checks derive a target with ``X[:, 0].astype(int)``; the encoder sees an ordinary
-    uint8 image array.
-    """
-
-    def __int__(self):
-        return int(self.first_value)
-
-
-def _as_images(X):
-    """One 8 x 8 grey image per numeric row, in one column as ColumnTransformer passes it.
-
-    The row's values, repeated to fill the image, are squashed into 0-255 with tanh,
-    so every row gives one deterministic picture and different rows differ.
-    """
-    X = np.asarray(X, dtype=float)
-    if X.ndim == 1:
-        X = X[:, None]
-    images = np.empty((len(X), 1), dtype=object)
-    for i, row in enumerate(X):
-        values = np.resize(row, 64).reshape(8, 8)
-        image = np.rint(127.5 + 127.5 * np.tanh(values)).astype(np.uint8).view(_RenderedRow)
-        image.first_value = row[0]
-        images[i, 0] = image
-    return images
-
-
-def _enforce_image_input(estimator, X, X_test=None, kernel=None):
-    if not isinstance(estimator, FaceEncoder):
-        if kernel is None:
-            return _original_enforce(estimator, X, X_test)
-        return _original_enforce(estimator, X, X_test, kernel)
-    if X_test is not None:
-        return _as_images(X), _as_images(X_test)
-    return _as_images(X)
-
-
-@pytest.fixture
-def _images_for_face_encoders(monkeypatch):
-    monkeypatch.setattr(estimator_checks, "_enforce_estimator_tags_X", _enforce_image_input)
-
-
-_NUMBERS = (
-    "feeds numbers that bypass scikit-learn's input hook; FaceEncoder rejects "
-    "non-image items with a TypeError naming the item (tested in test_face.py)"
-)
-_SPARSE = "images cannot be held in a scipy sparse matrix"
-
-FACE_ENCODER_XFAILS = {
-    "check_estimators_dtypes": _NUMBERS,
-    "check_complex_data": _NUMBERS + "; complex numbers are not pixels",
-    "check_estimators_nan_inf": _NUMBERS + "; missing images are tested in test_face.py",
-    "check_fit1d": "1-D input is a list of images, which FaceEncoder accepts; " + _NUMBERS,
-    "check_estimator_sparse_tag": _SPARSE,
-    "check_estimator_sparse_array": _SPARSE,
-    "check_estimator_sparse_matrix": _SPARSE,
-    "check_fit2d_predict1d": "1-D input is a list of images, which FaceEncoder accepts",
-    "check_positive_only_tag_during_fit": "subtracts the mean from the input, which is images",
-    "check_n_features_in_after_fitting": (
-        "slices a second column out of the input; FaceEncoder reads exactly one column"
-    ),
-    "check_transformer_data_not_an_array": (
-        "the check itself calls np.asarray on X.tolist(), which stacks the one-image rows "
-        "into a 4-D array; FaceEncoder accepts such nested lists (tested in test_face.py)"
-    ),
-}
-
-
-@pytest.mark.usefixtures("_images_for_face_encoders")
-@parametrize_with_checks(
-    [FaceEncoder(device="cpu", batch_size=4)],
-    expected_failed_checks=lambda estimator: FACE_ENCODER_XFAILS,
-)
-def test_sklearn_compatible_face_encoder(estimator, check):
-    check(estimator)

@@ -102,3 +102,31 @@ def test_cache_keys_keep_each_encoders_first_format():
         "face": ["9e58bffca6ddb3ba", "3c84de68b1bb121b"],
     }
     assert (IMAGE_KEYS.file_prefix, FACE_KEYS.file_prefix) == (b"file\0", b"")
+
+
+def _pictures_of_every_8_bit_mode():
+    rgb = PIL_Image.fromarray(
+        (np.arange(40 * 30 * 3).reshape(40, 30, 3) * 7 % 256).astype(np.uint8)
+    )
+    palette = rgb.convert("P")
+    palette.info["transparency"] = 3
+    return {
+        "RGB": rgb,
+        "RGBA": rgb.convert("RGBA"),
+        "L": rgb.convert("L"),
+        "P with transparency": palette,
+        "CMYK": rgb.convert("CMYK"),
+        "LA": rgb.convert("LA"),
+    }
+
+
+@pytest.mark.parametrize("mode", list(_pictures_of_every_8_bit_mode()))
+def test_large_pictures_read_in_strips_give_the_same_pixels(mode, monkeypatch):
+    from skemotion._encoders import _image_items
+
+    image = _pictures_of_every_8_bit_mode()[mode]
+    whole = _to_grey(image), read_pixels(image, caller="test")
+    monkeypatch.setattr(_image_items, "_STRIP_PIXELS", 7 * 30)  # strips of 7 rows
+    strips = _to_grey(image), read_pixels(image, caller="test")
+    for expected, got in zip(whole, strips, strict=True):
+        np.testing.assert_array_equal(got, expected)

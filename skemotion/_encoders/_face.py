@@ -309,7 +309,10 @@ class FaceEncoder(BaseFrozenEncoder):
 
 def _to_grey(item):
     """An image item as 8-bit grey: RGB weighted as ITU-R BT.601 (OpenCV's, as ``fer``)."""
-    pixels = read_pixels(item, caller="FaceEncoder", extra="face")
+    return read_pixels(item, caller="FaceEncoder", extra="face", convert=_rgb_to_grey)
+
+
+def _rgb_to_grey(pixels):
     if pixels.ndim == 2:
         return pixels
     cv2 = cv2_module()

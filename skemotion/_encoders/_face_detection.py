@@ -8,6 +8,8 @@ from .._optional import import_optional_dependency
 # Each side of a detected face box grows by this fraction of its size, so that the crop
 # keeps the brow and chin as FER-2013's crops do (fer adds 10 px to ~100 px boxes).
 FACE_MARGIN = 0.1
+# Pictures with a longer side above this many pixels are searched on a smaller copy.
+DETECTION_SIDE = 1600
 _CASCADES = threading.local()  # one Haar cascade per decoding thread
 
 
@@ -28,12 +30,35 @@ def _cascade():
 
 
 def largest_face(grey):
-    """The (x, y, w, h) box of the largest face the cascade finds, or None."""
+    """The (x, y, w, h) box of the largest face the cascade finds, or None.
+
+    The box is in `grey`'s own pixels, also when the search ran on a smaller copy.
+    """
+    searched, (x_scale, y_scale) = _searchable(grey)
     # fer's detector settings, without its 50-pixel minimum (small crops have faces too).
-    boxes = _cascade().detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5)
+    boxes = _cascade().detectMultiScale(searched, scaleFactor=1.1, minNeighbors=5)
     if len(boxes) == 0:
         return None
-    return tuple(int(v) for v in max(boxes, key=lambda box: box[2] * box[3]))
+    x, y, w, h = max(boxes, key=lambda box: box[2] * box[3])
+    return (round(x * x_scale), round(y * y_scale), round(w * x_scale), round(h * y_scale))
+
+
+def _searchable(grey):
+    """The picture the cascade searches, and the factors back to `grey`'s pixels.
+
+    The cascade's image pyramid costs tens of bytes per pixel (5 GB for a 100-megapixel
+    photograph), so pictures whose longer side exceeds DETECTION_SIDE are searched on a
+    copy scaled down to it; faces in such pictures are large enough to be found there,
+    and the face is then cropped from the full-resolution picture.
+    """
+    height, width = grey.shape
+    if max(height, width) <= DETECTION_SIDE:
+        return grey, (1.0, 1.0)
+    ratio = DETECTION_SIDE / max(height, width)
+    size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+    cv2 = cv2_module()
+    smaller = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    return smaller, (width / size[0], height / size[1])
 
 
 def crop_face(grey, box):

@@ -36,6 +36,8 @@ ARRAY_CHANNELS = (1, 3, 4)
 # Striped locks: the same PIL image object always maps to the same lock.
 _PIL_LOCKS = tuple(threading.Lock() for _ in range(32))
 _16BIT_MODES = {"I", "I;16", "I;16L", "I;16B", "I;16N"}
+# Pictures of more pixels than this are converted in strips (see read_pixels).
+_STRIP_PIXELS = 4_000_000
 _ITEM_KINDS = (
     "a file path, a PIL.Image, or a NumPy array of shape (H, W) or (H, W, 1|3|4) "
     "with dtype uint8, uint16 or float in [0, 1]"
@@ -171,19 +173,46 @@ def _orientation(image):
 # --- reading pixels -----------------------------------------------------------------------
 
 
-def read_pixels(item, *, caller, extra="image"):
+def read_pixels(item, *, caller, extra="image", convert=None):
     """Read an image item into 8-bit pixels: H x W (grey) or H x W x 3 (RGB) uint8.
 
     Grey stays grey, so that an encoder of grey faces needs no round trip through RGB.
-    Raises an exception that says what is wrong with the item (missing or unreadable
-    file, truncated data, pixel values out of range); callers add the item's name.
+    `convert`, if given, maps such pixels to what the caller wants (grey, say) and its
+    result is returned; a large 8-bit picture is then read and converted in strips of
+    rows, so that it costs its decoded size and the result, not full-size copies of
+    every step. Raises an exception that says what is wrong with the item (missing or
+    unreadable file, truncated data, pixel values out of range); callers add the
+    item's name.
     """
+    convert = convert or _unchanged
     if isinstance(item, np.ndarray):
-        return _array_pixels(item)
+        return convert(_array_pixels(item))
     import_pil(caller, extra)
     if isinstance(item, (str, os.PathLike)):
-        return _pil_pixels(open_image_file(item, caller=caller, extra=extra))
-    return _pil_pixels(_exif_transposed(_loaded(item)))
+        image = open_image_file(item, caller=caller, extra=extra)
+    else:
+        image = _exif_transposed(_loaded(item))
+    return _converted(image, convert)
+
+
+def _unchanged(pixels):
+    return pixels
+
+
+def _converted(image, convert):
+    """``convert(_pil_pixels(image))``, computed strip by strip for large 8-bit pictures."""
+    width, height = image.size
+    # 16-bit and float pixels are scaled and checked by the whole picture's range.
+    if width * height <= _STRIP_PIXELS or image.mode in _16BIT_MODES or image.mode == "F":
+        return convert(_pil_pixels(image))
+    rows = max(1, _STRIP_PIXELS // width)
+    out = None
+    for top in range(0, height, rows):
+        strip = convert(_pil_pixels(image.crop((0, top, width, min(top + rows, height)))))
+        if out is None:
+            out = np.empty((height, *strip.shape[1:]), dtype=strip.dtype)
+        out[top : top + strip.shape[0]] = strip
+    return out
 
 
 def load_rgb(item, *, caller="ImageEncoder"):
