@@ -5,8 +5,9 @@ Usage:
 
 Each case runs in a fresh process: the encoder first encodes a small item of the same
 kind (so libraries, weights and compiled code are loaded), then the large one; the
-figure is how much that raised the process's peak resident memory (ru_maxrss), i.e.
-what the large item itself cost. Cache off, so nothing is read back.
+figure is how much that raised the process's peak resident memory above what it held
+before (Linux's VmHWM, reset after the small item), i.e. what the large item cost.
+Cache off, so nothing is read back.
 
 - FaceEncoder(detect="haar") on a PNG of `--megapixels` (a FER-2013 face pasted on a
   smooth background, so the cascade has a face to find); bound: 600 MB;
@@ -29,7 +30,7 @@ import numpy as np
 from _common import shared_data, write_results
 
 CHILD = """
-import json, resource, sys, warnings
+import json, sys, warnings
 import numpy as np
 warnings.simplefilter("ignore")
 kind, path, small, unbounded = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
@@ -43,11 +44,19 @@ if kind == "face":
 else:
     from skemotion import AudioFeatures
     encoder = AudioFeatures(cache=False)
+def status(field):  # kB, from Linux's /proc/self/status
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
 encoder.fit_transform([small])
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# Reset the peak (VmHWM) to the current size, so that the warm-up's peak (numba
+# compiling, say) does not hide what the large item costs.
+with open("/proc/self/clear_refs", "w") as handle:
+    handle.write("5")
+before = status("VmRSS")
 row = encoder.fit_transform([path])
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"extra_mb": (after - before) / 1024, "peak_mb": after / 1024,
+peak = status("VmHWM")
+print(json.dumps({"extra_mb": (peak - before) / 1024, "peak_mb": peak / 1024,
                   "finite": bool(np.isfinite(row).all())}))
 """
 
@@ -128,8 +137,8 @@ def main():
         command.strip(),
         rows,
         notes=[
-            "extra MB: how much encoding the one large item raised the peak resident "
-            "memory of a process that had already encoded a small item (ru_maxrss).",
+            "extra MB: how far encoding the one large item raised the peak resident memory "
+            "above what the process held after encoding a small item (VmHWM - VmRSS).",
             "Cache off; CPU. Each case in a fresh process.",
         ],
     )

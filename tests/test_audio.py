@@ -638,3 +638,25 @@ def _clip_files_for_audio_features(monkeypatch, tmp_path):
 )
 def test_sklearn_compatible_estimator(estimator, check, _clip_files_for_audio_features):
     check(estimator)
+
+
+def test_long_clips_are_analysed_in_blocks_with_the_same_features(monkeypatch):
+    from skemotion._encoders import _audio_features
+
+    rng = np.random.default_rng(7)
+    t = np.arange(int(4.3 * 16000)) / 16000
+    voice = np.sin(2 * np.pi * (180 + 40 * np.sin(2 * np.pi * 0.5 * t)) * t)
+    clip = (voice * (t % 1.0 < 0.6) + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
+    recipe = AudioFeatures(features=FEATURE_GROUPS, cache=False)._recipe()
+    whole = recipe.extract(clip)
+    seen = []
+    original = _audio_features._BlockFrames.__init__
+
+    def recording(self, *args):
+        original(self, *args)
+        seen.append(self.block)
+
+    monkeypatch.setattr(_audio_features._BlockFrames, "__init__", recording)
+    monkeypatch.setattr(_audio_features, "_BLOCK_SECONDS", 0.7)  # 7 blocks
+    np.testing.assert_array_equal(recipe.extract(clip), whole)
+    assert seen  # the blocks were used

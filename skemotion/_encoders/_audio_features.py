@@ -5,10 +5,10 @@ import threading
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._optional import import_optional_dependency
+from .._sklearn_compat import Interval, StrOptions
 from ._audio_items import (
     AudioItemsMixin,
     import_audio_library,
@@ -68,6 +68,15 @@ _DEFAULT_WINDOW = _WINDOW_SECONDS
 # STFT more costs 1.4-1.7x of the recipe, about 1.25x end to end with reading.
 _DEFAULT_MEL_WINDOW = 0.128
 _MEL_GROUPS = ("mfcc", "mfcc_delta", "mfcc_delta2", "logmel")
+# librosa.power_to_db's default floor: the log-mel spectrogram spans at most 80 dB.
+_LOGMEL_RANGE_DB = 80.0
+# Groups computed from streams joined over the whole clip, not frame by frame.
+_JOINED_GROUPS = ("rms", "pitch", "voicing")
+# Clips longer than this are analysed in blocks of it (see _BlockFrames): the same
+# features, in memory that does not grow with the spectrograms of the whole clip.
+_BLOCK_SECONDS = 10.0
+# Rows of frame-level features summarised at once (see summarise).
+_ROWS_AT_ONCE = 8
 _PITCH_EVERY = 2
 _N_MELS = 40
 # Speech F0 range, low male voice to high (shouted, frightened) female voice.
@@ -428,7 +437,8 @@ class _LibrosaRecipe:
 
     def extract(self, waveform):
         """The clip's feature vector, in the order of :meth:`names`."""
-        frames = _Frames(self, waveform)
+        long = waveform.size > int(_BLOCK_SECONDS * self.sr)
+        frames = _BlockFrames(self, waveform) if long else _Frames(self, waveform)
         parts = []
         for group in self.features:
             values, mask = frames.group(group)
@@ -515,12 +525,22 @@ class _Frames:
     @property
     def logmel(self):
         def compute():
+            # power_to_db's floor (80 dB under the loudest value) is applied by the clip's
+            # own loudest value, also when the clip is analysed in blocks.
+            db = self.logmel_unfloored
+            return np.maximum(db, db.max() - _LOGMEL_RANGE_DB)
+
+        return self._get("logmel", compute)
+
+    @property
+    def logmel_unfloored(self):
+        def compute():
             librosa = import_audio_library("librosa", "AudioFeatures")
             r = self.recipe
             mel = _mel_filters(r.sr, r.mel_n_fft) @ self.mel_power  # sparse: no BLAS threads
-            return librosa.power_to_db(mel)
+            return librosa.power_to_db(mel, top_db=None)
 
-        return self._get("logmel", compute)
+        return self._get("logmel_unfloored", compute)
 
     @property
     def mfcc(self):
@@ -551,8 +571,8 @@ class _Frames:
         return values, self._summarised(self._active(values.shape[1]))
 
     def _spectral(self, name):
+        """A group's frame-level rows: from the clip's MFCC, or computed frame by frame."""
         librosa = import_audio_library("librosa", "AudioFeatures")
-        r, S = self.recipe, self.magnitude
         if name == "mfcc":
             return self.mfcc
         if name == "mfcc_delta":
@@ -562,6 +582,14 @@ class _Frames:
             return librosa.feature.delta(self.mfcc, width=9, order=2, mode="nearest")
         if name == "logmel":
             return self.logmel
+        if name == "rms":
+            return self.rms_db[None]
+        return self.framewise(name)
+
+    def framewise(self, name):
+        """Rows of a group whose every frame depends only on that frame's samples."""
+        librosa = import_audio_library("librosa", "AudioFeatures")
+        r, S = self.recipe, self.magnitude
         if name == "chroma":
             # chroma_stft(S=power, tuning=0) without its BLAS einsum, whose threads spin
             # against the other workers' (half the speed on 2 cores).
@@ -583,8 +611,6 @@ class _Frames:
             return librosa.feature.zero_crossing_rate(
                 self.y, frame_length=r.n_fft, hop_length=r.hop
             )
-        if name == "rms":
-            return self.rms_db[None]
         raise ValueError(f"unknown feature group {name!r}")
 
     def _summarised(self, active):
@@ -600,6 +626,71 @@ class _Frames:
     def _voiced(self, aperiodicity):
         active = self._active(aperiodicity.size, every=_PITCH_EVERY)
         return (aperiodicity < _VOICED_THRESHOLD) & active
+
+
+class _BlockFrames(_Frames):
+    """The frame-level features of a long clip, computed block by block.
+
+    Each block of ``_BLOCK_SECONDS`` is analysed with enough of its neighbours' samples
+    on each side that every one of its frames sees exactly the samples it would see in
+    one pass over the clip; only those frames are kept. What depends on the whole clip
+    (the loudest frame behind the active-frame mask and the log-mel floor, the MFCC
+    deltas) is then computed on the joined frames. The features are those of one pass,
+    and the spectrograms in memory are those of one block.
+    """
+
+    def __init__(self, recipe, waveform):
+        super().__init__(recipe, waveform)
+        step = recipe.hop * _PITCH_EVERY  # blocks start on a frame of every stream
+        widest = max(recipe.n_fft, recipe.mel_n_fft, recipe.pitch_window)
+        self.context = -(-widest // step) * step
+        self.block = max(step, int(_BLOCK_SECONDS * recipe.sr) // step * step)
+        framewise = [g for g in recipe.features if g not in (*_MEL_GROUPS, *_JOINED_GROUPS)]
+        self._cache.update(self._joined(framewise))
+
+    def _joined(self, framewise):
+        """Every stream the recipe needs, block by block, joined along time."""
+        r, n = self.recipe, self.y.size
+        needs_mel = any(g in _MEL_GROUPS for g in r.features)
+        needs_pitch = any(g in ("pitch", "voicing") for g in r.features)
+        parts = {}
+        for start in range(0, n, self.block):
+            end = min(start + self.block, n)
+            first = max(0, start - self.context)
+            segment = _Frames(r, self.y[first : min(n, end + self.context)])
+            keep = _Kept(start, end, first, last=end == n)
+            streams = {"rms_db": keep(segment.rms_db, r.hop)}
+            if needs_mel:
+                streams["logmel_unfloored"] = keep(segment.logmel_unfloored, r.hop)
+            if needs_pitch:
+                f0, aperiodicity = segment.yin
+                hop = r.hop * _PITCH_EVERY
+                streams["yin"] = (keep(f0, hop), keep(aperiodicity, hop))
+            for name in framewise:
+                streams[("framewise", name)] = keep(segment.framewise(name), r.hop)
+            for key, value in streams.items():
+                parts.setdefault(key, []).append(value)
+        joined = {key: np.concatenate(values, axis=-1) for key, values in parts.items()}
+        if "yin" in parts:
+            joined["yin"] = tuple(np.concatenate(v) for v in zip(*parts["yin"], strict=True))
+        return joined
+
+    def framewise(self, name):
+        return self._cache[("framewise", name)]
+
+
+class _Kept:
+    """Which of a block's frames are its own: those centred in [start, end)."""
+
+    def __init__(self, start, end, first, last):
+        self.start, self.end, self.first, self.last = start, end, first, last
+
+    def __call__(self, frames, hop):
+        # A stream's frame j is centred on sample first + j * hop of the clip; the last
+        # block keeps every frame to the end, as one pass over the clip makes them.
+        begin = (self.start - self.first) // hop
+        stop = None if self.last else (self.end - self.first - 1) // hop + 1
+        return frames[..., begin:stop]
 
 
 def _fit_length(mask, n):
@@ -687,14 +778,17 @@ def summarise(values, mask, stats):
     out = np.zeros((values.shape[0], len(stats)), dtype=np.float64)
     if not mask.any():
         return out.ravel()
-    x = values[:, mask].astype(np.float64)
     # All the percentiles in one sort of each row: a quarter of the time otherwise.
     wanted = sorted({q for stat in stats for q in _PERCENTILES.get(stat, ())})
-    percentiles = {}
-    if wanted:
-        percentiles = dict(zip(wanted, np.percentile(x, wanted, axis=1), strict=True))
-    for j, stat in enumerate(stats):
-        out[:, j] = _statistic(stat, x, percentiles)
+    # A few rows at a time: the float64 copies of a long clip's frames stay small.
+    for first in range(0, values.shape[0], _ROWS_AT_ONCE):
+        rows = slice(first, first + _ROWS_AT_ONCE)
+        x = values[rows][:, mask].astype(np.float64)
+        percentiles = {}
+        if wanted:
+            percentiles = dict(zip(wanted, np.percentile(x, wanted, axis=1), strict=True))
+        for j, stat in enumerate(stats):
+            out[rows, j] = _statistic(stat, x, percentiles)
     return out.ravel()
 
 
