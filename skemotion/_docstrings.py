@@ -35,12 +35,12 @@ class Substitution:
 # Each text starts at a parameter line and indents its description by 8 spaces, as the
 # numpydoc Parameters section of a class docstring does.
 ENCODER_PARAMETERS = {
-    "device": '''device : str, default="auto"
+    "device": """device : str, default="auto"
         ``"auto"`` picks cuda, then mps, then cpu when the model loads; or name one
-        (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``).''',
-    "precision": '''precision : {"auto", "float32", "float16", "bfloat16"}, default="auto"
+        (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``).""",
+    "precision": """precision : {"auto", "float32", "float16", "bfloat16"}, default="auto"
         Weights' precision; ``"auto"`` is float16 on cuda and float32 elsewhere.
-        The output is float32 in every case.''',
+        The output is float32 in every case.""",
     "cache": """cache : None, False, str, path-like or EmbeddingCache, default=None
         Embedding cache: an SQLite file or folder, or an :class:`EmbeddingCache`.
         None uses the global default (:func:`skemotion.set_config`), False none.""",
