@@ -123,7 +123,7 @@ class EmbeddingCache:
 
     @property
     def path(self):
-        """pathlib.Path : Absolute path of the database file."""
+        """Absolute path of the database file, a :class:`pathlib.Path`."""
         return self._path
 
     def get_many(self, namespace, keys):
@@ -217,7 +217,18 @@ class EmbeddingCache:
         )
 
     def count(self, namespace=None):
-        """Return the number of rows, in all namespaces or in one."""
+        """Return the number of rows, in all namespaces or in one.
+
+        Parameters
+        ----------
+        namespace : str, default=None
+            Fingerprint of one encoder; None counts the rows of every namespace.
+
+        Returns
+        -------
+        int
+            The number of rows.
+        """
         sql, args = "SELECT COUNT(*) FROM embeddings", ()
         if namespace is not None:
             sql, args = sql + " WHERE namespace = ?", (namespace,)
@@ -228,7 +239,13 @@ class EmbeddingCache:
         return self.count()
 
     def clear(self, namespace=None):
-        """Delete the rows of one namespace, or all rows when ``namespace`` is None."""
+        """Delete the rows of one namespace, or all rows when ``namespace`` is None.
+
+        Parameters
+        ----------
+        namespace : str, default=None
+            Fingerprint of the encoder whose rows to delete; None deletes every row.
+        """
         sql, args = "DELETE FROM embeddings", ()
         if namespace is not None:
             sql, args = sql + " WHERE namespace = ?", (namespace,)
@@ -236,7 +253,15 @@ class EmbeddingCache:
             _retry(_transaction, self._connection(), lambda conn: conn.execute(sql, args))
 
     def stats(self):
-        """Return ``{"hits": ..., "misses": ..., "rows": ...}`` for this handle."""
+        """Return the lookups of this handle and the size of the database.
+
+        Returns
+        -------
+        dict
+            ``{"hits": ..., "misses": ..., "rows": ...}``: the keys found and not found
+            through this handle since it was opened or :meth:`reset_stats`, and
+            :meth:`count`.
+        """
         return {"hits": self.hits, "misses": self.misses, "rows": self.count()}
 
     def reset_stats(self):

@@ -65,6 +65,11 @@ def config_context(*, cache=None):
     cache : str, path-like, EmbeddingCache or None, default=None
         See :func:`set_config`.
 
+    Yields
+    ------
+    None
+        The previous configuration is restored when the block ends.
+
     Examples
     --------
     >>> from skemotion import config_context, get_config

@@ -7,7 +7,23 @@ from sklearn.model_selection import StratifiedGroupKFold, check_cv
 
 
 class GroupLeakageWarning(UserWarning):
-    """Cross-validation folds put samples of one group (speaker) in train and test."""
+    """Cross-validation folds put samples of one group (speaker) in train and test.
+
+    Issued by :func:`check_cv_groups`; make it an error with
+    ``warnings.simplefilter("error", GroupLeakageWarning)``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from sklearn.model_selection import KFold
+    >>> from skemotion import GroupLeakageWarning, check_cv_groups
+    >>> speakers = ["ann", "bob", "eve", "ann", "bob", "eve"]
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     cv = check_cv_groups(KFold(3), speakers)
+    >>> [warning.category is GroupLeakageWarning for warning in caught]
+    [True]
+    """
 
 
 def speaker_cv(n_splits=5, *, shuffle=False, random_state=None):
@@ -31,6 +47,7 @@ def speaker_cv(n_splits=5, *, shuffle=False, random_state=None):
     Returns
     -------
     cv : StratifiedGroupKFold
+        The splitter; pass the speakers as ``groups`` to its ``split``.
 
     Examples
     --------
@@ -68,6 +85,14 @@ def check_cv_groups(cv, groups, *, X=None, y=None, classifier=True):
     -------
     cv : cross-validation generator
         ``check_cv(cv, y, classifier=classifier)``, ready to pass on.
+
+    Examples
+    --------
+    >>> from skemotion import check_cv_groups, speaker_cv
+    >>> speakers = ["ann", "bob", "eve", "ann", "bob", "eve"]
+    >>> y = [0, 0, 0, 1, 1, 1]
+    >>> check_cv_groups(speaker_cv(3), speakers, y=y)  # each speaker in one test fold
+    StratifiedGroupKFold(n_splits=3, random_state=None, shuffle=False)
     """
     groups = np.asarray(groups)
     if X is None:

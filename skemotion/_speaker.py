@@ -4,21 +4,14 @@ from numbers import Integral, Number
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import (
-    _check_feature_names_in,
-    check_array,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-# A standard deviation this small is a constant column: scale 1, as StandardScaler does.
-_TINY_SCALE = 10 * np.finfo(np.float64).eps
+from ._nanstats import nan_mean_var, std_or_one
+from ._sklearn_compat import DocLinkMixin, Interval, _check_feature_names_in, _fit_context
 
 
-class SpeakerNormalizer(TransformerMixin, BaseEstimator):
+class SpeakerNormalizer(DocLinkMixin, TransformerMixin, BaseEstimator):
     """Standardise every feature within each speaker, from that speaker's own rows.
 
     Voices and faces differ between people more than one person's emotions differ
@@ -137,11 +130,7 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         ids, values = self._split(X, reset=True)
-        observed = ~np.isnan(values)
-        count = observed.sum(axis=0)
-        self.mean_ = _safe_divide(np.where(observed, values, 0.0).sum(axis=0), count)
-        deviation = np.where(observed, values - self.mean_, 0.0)
-        self.var_ = _safe_divide((deviation**2).sum(axis=0), count)
+        self.mean_, self.var_, _ = nan_mean_var(values)
         self.speakers_, codes = _factorize(ids)
         self.speaker_mean_, self.speaker_scale_, self.speaker_count_ = self._statistics(
             values, codes, len(self.speakers_)
@@ -187,6 +176,7 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
         Returns
         -------
         feature_names_out : ndarray of str objects
+            The input names, the speaker column left out.
         """
         check_is_fitted(self)
         names = _check_feature_names_in(self, input_features)
@@ -237,26 +227,16 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
 
     def _statistics(self, values, codes, n_speakers):
         """Per-speaker (mean, scale, count) arrays, shrunk towards the population's."""
-        n_samples, n_features = values.shape
-        # A (speakers x rows) indicator matrix: per-speaker sums as one sparse product.
-        member = sparse.csr_array(
-            (np.ones(n_samples), (codes, np.arange(n_samples))), shape=(n_speakers, n_samples)
-        )
-        observed = ~np.isnan(values)
-        count = member @ observed.astype(np.float64)
-        own_mean = _safe_divide(member @ np.where(observed, values, 0.0), count)
-        deviation = np.where(observed, values - own_mean[codes], 0.0)
-        own_var = _safe_divide(member @ deviation**2, count)
+        own_mean, own_var, count = nan_mean_var(values, codes, n_speakers)
         trust = np.minimum(count / self.min_samples, 1.0)
         mean = trust * own_mean + (1 - trust) * self.mean_
         var = trust * own_var + (1 - trust) * self.var_
-        scale = np.sqrt(var)
-        scale[scale < _TINY_SCALE] = 1.0
+        scale = std_or_one(var)
         if not self.with_mean:
             mean = np.zeros_like(mean)
         if not self.with_std:
             scale = np.ones_like(scale)
-        return mean, scale, count.astype(np.intp)
+        return mean, scale, count
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -282,14 +262,6 @@ def _check_ids(ids):
                 f"{type(value).__name__} ({value!r}); the argument must be a string or a "
                 "number (one id per speaker)."
             )
-
-
-def _safe_divide(numerator, denominator):
-    """numerator / denominator, 0 where the denominator is 0 (no value to average)."""
-    return np.divide(
-        numerator, denominator, out=np.zeros(np.broadcast(numerator, denominator).shape),
-        where=denominator > 0,
-    )  # fmt: skip
 
 
 def _factorize(ids):

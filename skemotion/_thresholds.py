@@ -3,15 +3,25 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.frozen import FrozenEstimator
-from sklearn.model_selection import check_cv
-from sklearn.utils import _safe_indexing, get_tags
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils import get_tags
+from sklearn.utils.metadata_routing import UNUSED
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, indexable
 
+from ._routing import check_groups, inner_cv, metadata_router, route_fit_params
+from ._sklearn_compat import (
+    DocLinkMixin,
+    HasMethods,
+    Interval,
+    StrOptions,
+    _check_method_params,
+    _check_sample_weight,
+    _fit_context,
+    _safe_indexing,
+)
 from ._targets import check_labels
 
 _SCORES = {"f1_macro", "f1_weighted", "balanced_accuracy", "accuracy"}
@@ -24,7 +34,7 @@ def _estimator_has(attr):
     return check
 
 
-class TunedOffsetClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class TunedOffsetClassifierCV(DocLinkMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Add per-class offsets to a classifier's scores, tuned on held-out data for a metric.
 
     The multiclass counterpart of
@@ -54,12 +64,15 @@ default="f1_macro"
         Which scores the offsets are added to: the log of ``predict_proba``, or
         ``decision_function``. ``"auto"`` uses ``predict_proba`` when the estimator has
         it.
-    cv : int, cross-validation generator or iterable, default=5
+    cv : int, cross-validation generator, iterable or None, default=5
         How the out-of-fold scores are made (unless `estimator` is a
         :class:`~sklearn.frozen.FrozenEstimator`), as in
-        :func:`~sklearn.model_selection.cross_val_predict`: an int is the number of
-        folds of :class:`~sklearn.model_selection.StratifiedKFold`. Each sample must be
-        in exactly one validation fold.
+        :func:`~sklearn.model_selection.cross_val_predict`: an int (None: 5) is the
+        number of folds of :class:`~sklearn.model_selection.StratifiedGroupKFold` when
+        ``groups`` are passed to ``fit`` (folds by speaker; :func:`speaker_cv` is the
+        same) and of :class:`~sklearn.model_selection.StratifiedKFold` otherwise. A
+        splitter gets ``groups`` in ``split``. Each sample must be in exactly one
+        validation fold.
     offsets : array-like of float or None, default=None
         The candidate values of each class's offset. None means
         ``np.linspace(-3, 3, 61)`` (steps of 0.1, that is probability factors from
@@ -100,7 +113,15 @@ default="f1_macro"
     ``decision_function`` return the estimator's own, unshifted values.
 
     The offsets fit the data they are tuned on, so ``best_score_`` is optimistic:
-    judge the model on data used neither to fit it nor to tune it.
+    judge the model on data used neither to fit it nor to tune it. With speakers in the
+    data, pass them as ``groups``: out-of-fold scores of speakers seen in training are
+    more confident than those of new speakers, and offsets tuned on them would be too.
+
+    ``sample_weight`` reaches every fit of `estimator` (a
+    :class:`~sklearn.pipeline.Pipeline`'s final step as ``<step>__sample_weight``);
+    the offsets maximise the unweighted `scoring`. With
+    ``sklearn.set_config(enable_metadata_routing=True)``, ``sample_weight`` and other
+    metadata go where `estimator` requests them, and ``groups`` to the splitter.
 
     Examples
     --------
@@ -133,6 +154,9 @@ default="f1_macro"
         "max_iter": [Interval(Integral, 1, None, closed="left")],
     }
 
+    # fit passes these on to the estimator and the splitter, and uses none itself.
+    __metadata_request__fit = {"sample_weight": UNUSED, "groups": UNUSED}
+
     def __init__(
         self,
         estimator,
@@ -151,7 +175,7 @@ default="f1_macro"
         self.max_iter = max_iter
 
     @_fit_context(prefer_skip_nested_validation=False)  # the estimator is validated in its fit
-    def fit(self, X, y):
+    def fit(self, X, y, groups=None, sample_weight=None, **fit_params):
         """Fit the estimator on all data and tune the offsets on out-of-fold scores.
 
         Parameters
@@ -160,6 +184,14 @@ default="f1_macro"
             Training data, as the estimator takes it (texts for a text pipeline).
         y : array-like of shape (n_samples,)
             Target labels.
+        groups : array-like of shape (n_samples,), default=None
+            The speaker of each sample, for folds by speaker (see `cv`).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to every fit of `estimator`.
+        **fit_params : dict
+            Other metadata for `estimator`'s ``fit`` and the splitter. Only with
+            ``sklearn.set_config(enable_metadata_routing=True)``, routed as they
+            request them.
 
         Returns
         -------
@@ -171,7 +203,13 @@ default="f1_macro"
         check_labels(y, "TunedOffsetClassifierCV")
         check_classification_targets(y)
         candidates = self._candidates()
-        self.estimator_ = clone(self.estimator).fit(X, y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        routed = route_fit_params(
+            self, {"estimator": self.estimator}, fit_params, sample_weight=sample_weight,
+            groups=check_groups(self, groups, len(y)),
+        )  # fmt: skip
+        self.estimator_ = clone(self.estimator).fit(X, y, **routed.estimator.fit)
         self.classes_ = self.estimator_.classes_
         if len(self.classes_) < 2:
             raise ValueError(
@@ -188,7 +226,7 @@ default="f1_macro"
             self.n_features_in_ = self.estimator_.n_features_in_
         if hasattr(self.estimator_, "feature_names_in_"):
             self.feature_names_in_ = self.estimator_.feature_names_in_
-        scores, y_true = self._out_of_fold_scores(X, y)
+        scores, y_true = self._out_of_fold_scores(X, y, routed)
         offsets, self.best_score_, self.n_iter_ = _coordinate_ascent(
             scores, y_true, candidates, self._score_function(), self.max_iter
         )
@@ -246,6 +284,23 @@ default="f1_macro"
         check_is_fitted(self)
         return self.estimator_.decision_function(X)
 
+    def get_metadata_routing(self):
+        """Get the metadata routing of this object.
+
+        With ``sklearn.set_config(enable_metadata_routing=True)``, the metadata passed
+        to ``fit`` go to `estimator`'s ``fit`` as it requests them, and to the
+        splitter's ``split`` (``groups``; an int `cv` is
+        :class:`~sklearn.model_selection.StratifiedGroupKFold` there, which requests
+        them). See scikit-learn's Metadata Routing User Guide.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            A :class:`~sklearn.utils.metadata_routing.MetadataRouter` encapsulating
+            routing information.
+        """
+        return metadata_router(self, {"estimator": self.estimator}, cv=self.cv)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         inner = get_tags(self.estimator).input_tags
@@ -288,16 +343,18 @@ default="f1_macro"
             return np.column_stack([np.zeros_like(values), values])
         return values
 
-    def _out_of_fold_scores(self, X, y):
+    def _out_of_fold_scores(self, X, y, routed):
         """Scores of every sample from a model that did not see it, in classes_ order."""
         y_true = np.searchsorted(self.classes_, y)
         if isinstance(self.estimator, FrozenEstimator):  # fitted elsewhere: X is held out
             return self._scores(self.estimator_, X), y_true
-        cv = check_cv(self.cv, y, classifier=True)
+        split_params = routed.splitter.split
+        cv = inner_cv(self.cv, y, split_params.get("groups"))
         scores = np.full((len(y), len(self.classes_)), -np.inf)
         seen = np.zeros(len(y), dtype=int)
-        for train, test in cv.split(X, y):
-            model = clone(self.estimator).fit(_safe_indexing(X, train), y[train])
+        for train, test in cv.split(X, y, **split_params):
+            fit_params = _check_method_params(X, routed.estimator.fit, indices=train)
+            model = clone(self.estimator).fit(_safe_indexing(X, train), y[train], **fit_params)
             columns = np.searchsorted(self.classes_, model.classes_)
             scores[np.ix_(test, columns)] = self._scores(model, _safe_indexing(X, test))
             seen[test] += 1

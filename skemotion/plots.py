@@ -167,16 +167,46 @@ class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
     ):
         """Plot the confusion matrix of true and predicted labels.
 
-        Parameters are those of scikit-learn's
-        :meth:`sklearn.metrics.ConfusionMatrixDisplay.from_predictions`, with other
-        defaults: ``normalize="true"`` (rows sum to 1: recall per emotion; None for
-        counts), ``cmap="Blues"``, ``xticks_rotation=45``. `labels` sets the order of the
-        rows and columns (say the dataset's ``target_names``); None sorts the labels
-        found.
+        The parameters are those of scikit-learn's
+        :meth:`sklearn.metrics.ConfusionMatrixDisplay.from_predictions`, with defaults
+        suited to emotion data: ``normalize="true"``, ``cmap="Blues"``,
+        ``xticks_rotation=45``.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_samples,)
+            True labels.
+        y_pred : array-like of shape (n_samples,)
+            Predicted labels.
+        labels : array-like of shape (n_classes,), default=None
+            The order of the rows and columns (say the dataset's ``target_names``);
+            None sorts the labels found in `y_true` and `y_pred`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        normalize : {"true", "pred", "all"} or None, default="true"
+            Normalise over the true labels (rows sum to 1: the recall of each
+            emotion), the predicted labels, or all samples; None shows counts.
+        display_labels : array-like of shape (n_classes,), default=None
+            Tick labels; None uses `labels`.
+        include_values : bool, default=True
+            Write the value in each cell.
+        xticks_rotation : {"vertical", "horizontal"} or float, default=45
+            Rotation of the x tick labels; rotated labels are anchored at their end.
+        values_format : str, default=None
+            Format of the cell values; None: ``".2f"`` for fractions, else integers.
+        cmap : str or matplotlib Colormap, default="Blues"
+            Colormap.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; None makes a new figure.
+        colorbar : bool, default=True
+            Add a colorbar.
+        im_kw, text_kw : dict, default=None
+            Keyword arguments of ``imshow`` and of the cell texts.
 
         Returns
         -------
         display : ConfusionMatrixDisplay
+            The display, with ``im_``, ``text_``, ``ax_`` and ``figure_`` set.
         """
         _check_matplotlib(f"{cls.__name__}.from_predictions")
         return super().from_predictions(
@@ -218,13 +248,47 @@ class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
     ):
         """Plot the confusion matrix of a fitted classifier's predictions on `X`.
 
-        Parameters are those of scikit-learn's
+        The parameters are those of scikit-learn's
         :meth:`sklearn.metrics.ConfusionMatrixDisplay.from_estimator`, with the defaults
         of :meth:`from_predictions`.
+
+        Parameters
+        ----------
+        estimator : estimator instance
+            A fitted classifier, or a fitted pipeline ending in one.
+        X : array-like of shape (n_samples, n_features)
+            Input of ``estimator.predict``.
+        y : array-like of shape (n_samples,)
+            True labels.
+        labels : array-like of shape (n_classes,), default=None
+            The order of the rows and columns (say the dataset's ``target_names``);
+            None sorts the labels found in `y` and in the predictions.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        normalize : {"true", "pred", "all"} or None, default="true"
+            Normalise over the true labels (rows sum to 1: the recall of each
+            emotion), the predicted labels, or all samples; None shows counts.
+        display_labels : array-like of shape (n_classes,), default=None
+            Tick labels; None uses `labels`.
+        include_values : bool, default=True
+            Write the value in each cell.
+        xticks_rotation : {"vertical", "horizontal"} or float, default=45
+            Rotation of the x tick labels; rotated labels are anchored at their end.
+        values_format : str, default=None
+            Format of the cell values; None: ``".2f"`` for fractions, else integers.
+        cmap : str or matplotlib Colormap, default="Blues"
+            Colormap.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; None makes a new figure.
+        colorbar : bool, default=True
+            Add a colorbar.
+        im_kw, text_kw : dict, default=None
+            Keyword arguments of ``imshow`` and of the cell texts.
 
         Returns
         -------
         display : ConfusionMatrixDisplay
+            The display, with ``im_``, ``text_``, ``ax_`` and ``figure_`` set.
         """
         _check_matplotlib(f"{cls.__name__}.from_estimator")
         return super().from_estimator(

@@ -1,12 +1,35 @@
-"""Tiny, randomly initialised models built in process, so tests run offline and fast."""
+"""Tiny, randomly initialised models built in process, so tests run offline and fast.
 
+The models are built when the tests are collected (``parametrize_with_checks`` in
+test_common.py needs the encoders, and so their model folders, before any fixture
+exists), so they cannot live under pytest's ``tmp_path_factory``. They share one
+temporary folder instead, removed when the process exits.
+"""
+
+import atexit
 import functools
+import json
+import shutil
 import string
 import tempfile
 from pathlib import Path
 
 _SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 _WORDS = "i am so happy feel joyful furious sad angry the a is this not very love hate".split()
+
+
+@functools.cache
+def _models_folder():
+    root = Path(tempfile.mkdtemp(prefix="skemotion-tiny-models-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
+
+
+def _new_model_folder(name):
+    """An empty folder for one tiny model, inside the folder removed at exit."""
+    folder = _models_folder() / name
+    folder.mkdir()
+    return folder
 
 
 @functools.cache
@@ -21,7 +44,7 @@ def tiny_text_model_dir():
         from sentence_transformers.models import Pooling, Transformer
     from transformers import BertConfig, BertModel, BertTokenizer
 
-    root = Path(tempfile.mkdtemp(prefix="skemotion-tiny-text-"))
+    root = _new_model_folder("text")
     pieces = list(string.ascii_lowercase + string.digits + string.punctuation)
     vocab = _SPECIAL + _WORDS + pieces + [f"##{p}" for p in pieces]
     (root / "vocab.txt").write_text("\n".join(dict.fromkeys(vocab)) + "\n")
@@ -83,7 +106,7 @@ def tiny_audio_model_dir(kind="wav2vec2-group"):
         max_bucket_distance=64,
         **options,
     )
-    root = Path(tempfile.mkdtemp(prefix=f"skemotion-tiny-{kind}-"))
+    root = _new_model_folder(kind)
     torch.manual_seed(0)
     getattr(transformers, f"{family}Model")(config).save_pretrained(root)
     extractor = transformers.Wav2Vec2FeatureExtractor(
@@ -93,3 +116,27 @@ def tiny_audio_model_dir(kind="wav2vec2-group"):
     )
     extractor.save_pretrained(root)
     return str(root)
+
+
+# A 2-layer, 32-dimensional CLIP for ImageEncoder: open_clip builds its random weights
+# in an instant from a registered config.
+TINY_CLIP = "skemotion-tiny-clip"
+TINY_CLIP_DIM = 32
+_TINY_CLIP_CONFIG = {
+    "embed_dim": TINY_CLIP_DIM,
+    "vision_cfg": {"image_size": 32, "layers": 2, "width": 64, "head_width": 32, "patch_size": 16},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
+}
+
+
+@functools.cache
+def tiny_clip_model():
+    """The name of the tiny CLIP config, registered with open_clip in this process."""
+    import open_clip
+
+    # open_clip reads a config file once, when it is registered, and keeps it in memory.
+    with tempfile.TemporaryDirectory(prefix="skemotion-tiny-clip-") as folder:
+        path = Path(folder) / f"{TINY_CLIP}.json"
+        path.write_text(json.dumps(_TINY_CLIP_CONFIG))
+        open_clip.add_model_config(path)
+    return TINY_CLIP

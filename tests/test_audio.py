@@ -12,9 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import estimator_checks
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skemotion import EmbeddingCache
 from skemotion._encoders._audio_features import FEATURE_GROUPS, STATISTICS, AudioFeatures
@@ -566,78 +564,6 @@ def test_ravdess_clips_give_finite_features_and_sensible_pitch():
     hz = semitones_to_hz(column(X, enc.get_feature_names_out(), "pitch_median"))
     male, female = hz[neutral.actor.to_numpy() == "01"], hz[neutral.actor.to_numpy() == "02"]
     assert 70 < male.mean() < 180 < female.mean() < 300
-
-
-# --- scikit-learn's estimator checks, on waveforms ----------------------------------------------
-
-
-_original_enforce = estimator_checks._enforce_estimator_tags_X
-
-
-def as_clip_files(X):
-    """One clip file per numeric row, named by the row's digits, in the current folder.
-
-    The names are strings of digits (as test_common renders rows for texts), so that
-    checks which derive a target with ``X[:, 0].astype(int)`` still can; the encoder
-    reads them as relative paths of WAV files (libsndfile goes by the header, not the
-    name). A file's clip is a function of its name, so equal names hold equal clips.
-    """
-    X = np.asarray(X, dtype=float)
-    X = X[:, None] if X.ndim == 1 else X
-    names = ["".join(str(round(abs(v) * 100)) for v in row)[:15] for row in X]
-    for name in set(names):
-        if not Path(name).exists():
-            sf.write(name, clip_of_digits(name), RATE, format="WAV", subtype="FLOAT")
-    return np.asarray(names, dtype=object)[:, None]
-
-
-def clip_of_digits(digits, seconds=0.1):
-    """A sum of tones whose pitches the digits set: deterministic and distinct per name."""
-    t = np.arange(int(seconds * RATE)) / RATE
-    freqs = [100 + 37 * int(digits[i : i + 3]) % 700 for i in range(0, len(digits), 3)]
-    return (0.2 * np.sin(2 * np.pi * np.asarray(freqs)[:, None] * t).sum(0)).astype(np.float32)
-
-
-def enforce_clip_files(estimator, X, X_test=None, kernel=None):
-    if not isinstance(estimator, AudioFeatures):
-        args = (X, X_test) if kernel is None else (X, X_test, kernel)
-        return _original_enforce(estimator, *args)
-    return as_clip_files(X) if X_test is None else (as_clip_files(X), as_clip_files(X_test))
-
-
-_NUMBERS = (
-    "feeds numbers that bypass scikit-learn's input hook; AudioFeatures rejects a number "
-    "as an audio item with a TypeError naming it (tested above)"
-)
-_SPARSE = "waveforms cannot be held in a scipy sparse matrix"
-AUDIO_XFAILS = {
-    "check_estimators_dtypes": _NUMBERS,
-    "check_complex_data": _NUMBERS + "; complex numbers are not audio",
-    "check_estimators_nan_inf": _NUMBERS + "; NaN samples are tested above",
-    "check_fit1d": "1-D input is a list of clips, which AudioFeatures accepts; " + _NUMBERS,
-    "check_estimator_sparse_tag": _SPARSE,
-    "check_estimator_sparse_array": _SPARSE,
-    "check_estimator_sparse_matrix": _SPARSE,
-    "check_fit2d_predict1d": "1-D input is a list of clips, which AudioFeatures accepts",
-    "check_positive_only_tag_during_fit": "subtracts the mean from the input: not audio",
-    "check_n_features_in_after_fitting": (
-        "slices a second column out of the input; AudioFeatures reads exactly one column"
-    ),
-}
-
-
-@pytest.fixture
-def _clip_files_for_audio_features(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)  # the clip files are written, and read, here
-    monkeypatch.setattr(estimator_checks, "_enforce_estimator_tags_X", enforce_clip_files)
-
-
-@parametrize_with_checks(
-    [AudioFeatures(features=("mfcc", "pitch", "rms"), cache=False)],
-    expected_failed_checks=lambda estimator: AUDIO_XFAILS,
-)
-def test_sklearn_compatible_estimator(estimator, check, _clip_files_for_audio_features):
-    check(estimator)
 
 
 def test_long_clips_are_analysed_in_blocks_with_the_same_features(monkeypatch):

@@ -13,9 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import estimator_checks
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 pytest.importorskip("transformers")
 pytest.importorskip("torch")
@@ -324,71 +322,3 @@ def test_ravdess_clips_encode_alone_as_in_a_batch(encoder):
     alone = np.vstack([encoder.transform([p]) for p in paths])
     assert np.isfinite(batched).all()
     np.testing.assert_allclose(batched, alone, atol=1e-5)
-
-
-# --- scikit-learn's estimator checks, on clips --------------------------------------------------
-
-
-_original_enforce = estimator_checks._enforce_estimator_tags_X
-
-
-def as_clip_files(X):
-    """One short WAV file per numeric row, named by the row's digits (see test_audio.py).
-
-    Lengths differ between names (0.1 s to 0.2 s), so that this group-norm model
-    encodes each clip alone: equal lengths would share a batch, and batched float32
-    arithmetic differs from a single clip's by ~1e-7, which check_methods_subset_invariance
-    (atol 1e-7) can catch on near-zero values. Batching is tested at 1e-5 above.
-    """
-    X = np.asarray(X, dtype=float)
-    X = X[:, None] if X.ndim == 1 else X
-    names = ["".join(str(round(abs(v) * 100)) for v in row)[:15] for row in X]
-    for name in set(names):
-        if not Path(name).exists():
-            t = np.arange(RATE // 10 + int(name) % 1601) / RATE
-            freqs = [100 + 37 * int(name[i : i + 3]) % 700 for i in range(0, len(name), 3)]
-            clip = 0.2 * np.sin(2 * np.pi * np.asarray(freqs)[:, None] * t).sum(0)
-            sf.write(name, clip.astype(np.float32), RATE, format="WAV", subtype="FLOAT")
-    return np.asarray(names, dtype=object)[:, None]
-
-
-def enforce_clip_files(estimator, X, X_test=None, kernel=None):
-    if not isinstance(estimator, AudioEncoder):
-        args = (X, X_test) if kernel is None else (X, X_test, kernel)
-        return _original_enforce(estimator, *args)
-    return as_clip_files(X) if X_test is None else (as_clip_files(X), as_clip_files(X_test))
-
-
-_NUMBERS = (
-    "feeds numbers that bypass scikit-learn's input hook; AudioEncoder rejects a number "
-    "as an audio item with a TypeError naming it"
-)
-_SPARSE = "clips cannot be held in a scipy sparse matrix"
-AUDIO_ENCODER_XFAILS = {
-    "check_estimators_dtypes": _NUMBERS,
-    "check_complex_data": _NUMBERS + "; complex numbers are not audio",
-    "check_estimators_nan_inf": _NUMBERS + "; NaN samples are tested above",
-    "check_fit1d": "1-D input is a list of clips, which AudioEncoder accepts; " + _NUMBERS,
-    "check_estimator_sparse_tag": _SPARSE,
-    "check_estimator_sparse_array": _SPARSE,
-    "check_estimator_sparse_matrix": _SPARSE,
-    "check_fit2d_predict1d": "1-D input is a list of clips, which AudioEncoder accepts",
-    "check_positive_only_tag_during_fit": "subtracts the mean from the input: not audio",
-    "check_n_features_in_after_fitting": (
-        "slices a second column out of the input; AudioEncoder reads exactly one column"
-    ),
-}
-
-
-@pytest.fixture
-def _clip_files_for_audio_encoder(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(estimator_checks, "_enforce_estimator_tags_X", enforce_clip_files)
-
-
-@parametrize_with_checks(
-    [AudioEncoder(tiny_audio_model_dir("wav2vec2-group"), device="cpu", cache=False)],
-    expected_failed_checks=lambda estimator: AUDIO_ENCODER_XFAILS,
-)
-def test_sklearn_compatible_estimator(estimator, check, _clip_files_for_audio_encoder):
-    check(estimator)

@@ -124,7 +124,7 @@ def test_shared_parameter_docs_are_filled_in_every_encoder():
     assert "%(" not in skemotion.AudioFeatures.__doc__
 
     class Typo:
-        """%(devcie)s"""
+        """%(devcie)s"""  # codespell:ignore devcie
 
-    with pytest.raises(KeyError, match=r"%\(devcie\)s"):
+    with pytest.raises(KeyError, match=r"%\(devcie\)s"):  # codespell:ignore devcie
         Substitution(device="x")(Typo)

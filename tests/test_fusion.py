@@ -9,7 +9,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
-from sklearn.utils.estimator_checks import parametrize_with_checks
 from threadpoolctl import threadpool_limits
 
 from skemotion.fusion import (
@@ -46,30 +45,6 @@ MODALITIES = {"face": slice(0, 4), "audio": slice(4, None)}
 
 def _lr():
     return LogisticRegression(max_iter=1000)
-
-
-# --- scikit-learn's estimator checks ----------------------------------------------------
-
-_CHECKED = [
-    LateFusionClassifier(_lr(), modalities={"all": slice(0, None)}),
-    LateFusionClassifier(
-        _lr(),
-        weights=[0.3, 0.7],
-        rule="product",
-        modalities={"even": slice(0, None, 2), "odd": slice(1, None, 2)},
-    ),  # fmt: skip
-    EarlyFusion(modalities={"all": slice(0, None)}),
-    EarlyFusion(
-        weights=[2, 1],
-        add_indicator=True,
-        modalities={"even": slice(0, None, 2), "odd": slice(1, None, 2)},
-    ),  # fmt: skip
-]
-
-
-@parametrize_with_checks(_CHECKED)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
 
 
 # --- weight_grid ------------------------------------------------------------------------

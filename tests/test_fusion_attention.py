@@ -4,7 +4,6 @@ import pickle
 
 import numpy as np
 import pytest
-from sklearn.utils.estimator_checks import parametrize_with_checks
 from test_fusion import _drop, _two_modalities
 
 from skemotion.fusion import AttentionFusionClassifier
@@ -19,29 +18,6 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-_SAMPLE_WEIGHT = (
-    "mini-batch training with a random validation split for early stopping: weighting a "
-    "sample by 2 is not the same as repeating it (the split and batches differ); "
-    "sample_weight is applied to the loss (tested in test_attention_fusion_missing_...)"
-)
-
-
-@parametrize_with_checks(
-    [
-        AttentionFusionClassifier(
-            hidden_dim=8, n_heads=2, max_epochs=15, n_iter_no_change=15, dropout=0.0,
-            modality_dropout=0.0, learning_rate=3e-2, random_state=0, device="cpu",
-            modalities={"all": slice(0, None)},
-        )
-    ],
-    expected_failed_checks=lambda est: {
-        "check_sample_weight_equivalence_on_dense_data": _SAMPLE_WEIGHT
-    },
-)  # fmt: skip
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
 
 
 def _attention(**params):

@@ -5,7 +5,6 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, cross_val_predict
-from sklearn.utils.estimator_checks import parametrize_with_checks
 from test_fusion import _drop, _lr, _two_modalities
 from threadpoolctl import threadpool_limits
 
@@ -17,18 +16,6 @@ from skemotion.fusion import LateFusionClassifier, StackingFusionClassifier
 def _one_blas_thread():
     with threadpool_limits(1):
         yield
-
-
-@parametrize_with_checks(
-    [
-        StackingFusionClassifier(_lr(), modalities={"all": slice(0, None)}, cv=3),
-        StackingFusionClassifier(
-            _lr(), modalities={"even": slice(0, None, 2), "odd": slice(1, None, 2)}, cv=2
-        ),
-    ]
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
 
 
 def test_meta_classifier_learns_from_out_of_fold_probabilities():
@@ -57,9 +44,7 @@ def test_groups_make_the_inner_folds_speaker_independent():
     StackingFusionClassifier(_lr(), cv=_RecordingGroupKFold(5)).fit(X, y, groups=speaker)
     assert len(_RecordingGroupKFold.seen) == 2  # one inner CV per modality
     np.testing.assert_array_equal(_RecordingGroupKFold.seen[0], speaker)
-    # An int cv with groups is StratifiedGroupKFold, which refuses too few groups.
-    with pytest.raises(ValueError, match="number of groups"):
-        StackingFusionClassifier(_lr(), cv=5).fit(X, y, groups=np.arange(200) % 3)
+    # An int cv with groups: tests/test_routing.py::test_an_int_cv_with_groups_splits_by_group
 
 
 def test_groups_reach_the_fusion_step_of_a_pipeline():

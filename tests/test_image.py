@@ -5,23 +5,20 @@ Everything runs offline on a 2-layer CLIP config registered with open_clip in pr
 when SKEMOTION_CLIP_CHECKPOINT names a local checkpoint file.
 """
 
-import json
 import os
 import pickle
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from _tiny_models import TINY_CLIP_DIM, tiny_clip_model
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
-from sklearn.utils import estimator_checks
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skemotion import EmbeddingCache
 from skemotion._encoders._base import MODEL_REGISTRY
@@ -32,25 +29,8 @@ Image = pytest.importorskip("PIL.Image")
 torch = pytest.importorskip("torch")
 open_clip = pytest.importorskip("open_clip")
 
-TINY_CLIP = "skemotion-tiny-clip"
-TINY_DIM = 32
-_TINY_CONFIG = {
-    "embed_dim": TINY_DIM,
-    "vision_cfg": {"image_size": 32, "layers": 2, "width": 64, "head_width": 32, "patch_size": 16},
-    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
-}
-
-
-def _register_tiny_clip():
-    """Register a 2-layer, 32-d CLIP config with open_clip (random weights are instant)."""
-    if TINY_CLIP not in open_clip.list_models():
-        folder = Path(tempfile.mkdtemp(prefix="skemotion-tiny-clip-"))
-        (folder / f"{TINY_CLIP}.json").write_text(json.dumps(_TINY_CONFIG))
-        open_clip.add_model_config(folder / f"{TINY_CLIP}.json")
-    return TINY_CLIP
-
-
-_register_tiny_clip()
+TINY_CLIP = tiny_clip_model()  # a 2-layer, 32-d CLIP config, registered with open_clip
+TINY_DIM = TINY_CLIP_DIM
 
 
 @pytest.fixture
@@ -471,76 +451,6 @@ def test_zero_shot_rows_of_missing_images_follow_the_policy(encoder, policy, fil
 def test_zero_shot_bad_labels_or_templates(encoder, labels, template, error, match):
     with pytest.raises(error, match=match):
         encoder.zero_shot_proba(_pictures(1), labels, template=template)
-
-
-# --- scikit-learn's estimator checks, on images rendered from numeric rows ------------------------
-
-_original_enforce = estimator_checks._enforce_estimator_tags_X
-
-
-def _as_image_files(X):
-    """One small image file per numeric row, in one column, named by the row's digits.
-
-    Names are relative paths made of digits (the working directory is a temporary
-    folder), so that checks which derive a target with ``X[:, 0].astype(int)`` still
-    can; the pixels are drawn from the same digits, so equal rows are equal images.
-    """
-    X = np.asarray(X, dtype=float)
-    X = X[:, None] if X.ndim == 1 else X
-    names = ["".join(str(round(abs(v) * 100)) for v in row)[:15] for row in X]
-    for name in names:
-        if not os.path.exists(name):
-            digits = np.frombuffer(name.encode(), np.uint8) - ord("0")
-            pixels = (np.resize(digits, 48) * 25).astype(np.uint8).reshape(4, 4, 3)
-            Image.fromarray(pixels).save(name, format="PNG")
-    return np.asarray(names, dtype=object)[:, None]
-
-
-def _enforce_image_input(estimator, X, X_test=None, kernel=None):
-    if not isinstance(estimator, ImageEncoder):
-        if kernel is None:
-            return _original_enforce(estimator, X, X_test)
-        return _original_enforce(estimator, X, X_test, kernel)
-    if X_test is not None:
-        return _as_image_files(X), _as_image_files(X_test)
-    return _as_image_files(X)
-
-
-@pytest.fixture
-def _images_for_image_encoders(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(estimator_checks, "_enforce_estimator_tags_X", _enforce_image_input)
-
-
-_NUMBERS = (
-    "feeds numbers that bypass scikit-learn's input hook; ImageEncoder rejects non-image "
-    "items with a TypeError naming the item (tested in test_image.py)"
-)
-_SPARSE = "images cannot be held in a scipy sparse matrix"
-
-IMAGE_ENCODER_XFAILS = {
-    "check_estimators_dtypes": _NUMBERS,
-    "check_complex_data": _NUMBERS + "; complex numbers are not pixels",
-    "check_estimators_nan_inf": _NUMBERS + "; missing images are tested in test_image.py",
-    "check_fit1d": "1-D input is a list of images, which ImageEncoder accepts; " + _NUMBERS,
-    "check_estimator_sparse_tag": _SPARSE,
-    "check_estimator_sparse_array": _SPARSE,
-    "check_estimator_sparse_matrix": _SPARSE,
-    "check_fit2d_predict1d": "1-D input is a list of images, which ImageEncoder accepts",
-    "check_positive_only_tag_during_fit": "subtracts the mean from the input, which is images",
-    "check_n_features_in_after_fitting": (
-        "slices a second column out of the input; ImageEncoder reads exactly one column"
-    ),
-}
-
-
-@pytest.mark.usefixtures("_images_for_image_encoders")
-@parametrize_with_checks(
-    [ImageEncoder(TINY_CLIP, pretrained=None, device="cpu")],
-    expected_failed_checks=lambda estimator: IMAGE_ENCODER_XFAILS,
-)
-def test_sklearn_compatible_image_encoder(estimator, check):
-    check(estimator)
 
 
 # --- real CLIP weights (a local checkpoint) -------------------------------------------------------

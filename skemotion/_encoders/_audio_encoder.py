@@ -46,8 +46,8 @@ class AudioEncoder(AudioItemsMixin, BaseFrozenEncoder):
         Clips longer than this are cut into equal pieces of at most this length,
         encoded separately; the embedding is the mean over all their frames.
     sampling_rate : int, default=16000
-        The rate of clips given as bare arrays. (Every clip is resampled to the
-        model's own rate.)
+        The rate of clips given as bare arrays; every clip is resampled to the
+        model's own rate.
     batch_size : int, default=8
         Number of clips (or pieces) the model encodes at once.
     %(device)s
@@ -99,16 +99,17 @@ class AudioEncoder(AudioItemsMixin, BaseFrozenEncoder):
     >>> import numpy as np
     >>> from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
     >>> from skemotion import AudioEncoder
-    >>> folder = tempfile.mkdtemp()
+    >>> folder = tempfile.TemporaryDirectory()
     >>> config = Wav2Vec2Config(hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
     ...                         intermediate_size=32, conv_dim=(16,) * 7)
-    >>> Wav2Vec2Model(config).save_pretrained(folder)
-    >>> Wav2Vec2FeatureExtractor().save_pretrained(folder)  # doctest: +ELLIPSIS
+    >>> Wav2Vec2Model(config).save_pretrained(folder.name)
+    >>> Wav2Vec2FeatureExtractor().save_pretrained(folder.name)  # doctest: +ELLIPSIS
     [...]
     >>> clips = [np.sin(np.arange(8000) / 10).astype(np.float32), np.zeros(12000, np.float32)]
-    >>> encoder = AudioEncoder(folder, layer=-1, device="cpu")
+    >>> encoder = AudioEncoder(folder.name, layer=-1, device="cpu")
     >>> encoder.fit_transform(clips).shape
     (2, 16)
+    >>> folder.cleanup()
     >>> wavlm = AudioEncoder()  # WavLM Base+ from the hub  # doctest: +SKIP
     """
 

@@ -20,14 +20,14 @@ from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._cache import EmbeddingCache, resolve_cache
 from .._config import get_config
 from .._device import PRECISIONS, check_device_string, resolve_device, resolve_dtype
 from .._optional import import_optional_dependency
+from .._sklearn_compat import DocLinkMixin, Interval, Options, StrOptions, _fit_context
 from ._hashing import file_digest
 from ._items import as_items, describe_position, is_missing
 
@@ -95,7 +95,7 @@ class FellBack(NamedTuple):
 DECODED_TO_NOTHING = object()  # returned by _decode: the item holds nothing to encode
 
 
-class BaseItemEncoder(TransformerMixin, BaseEstimator):
+class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
     """Base class of encoders that turn each item into a fixed-size row, through a cache.
 
     Subclasses set ``_modality`` and ``_extra`` and implement ``_loaded``,

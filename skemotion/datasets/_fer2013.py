@@ -103,8 +103,8 @@ def load_fer2013(path, *, subset="all", return_X_y=False):
     Parameters
     ----------
     path : str or path-like
-        fer2013.csv, the folder holding it, or the root of the image folders; ``~`` is
-        expanded.
+        The file fer2013.csv, the folder holding it, or the root of the image folders;
+        ``~`` is expanded.
     subset : {"all", "train", "test", "public_test", "private_test"}, default="all"
         Which faces to load: ``train`` is Training, ``test`` is PublicTest and
         PrivateTest together (the ``test/`` folder). ``public_test`` and

@@ -4,17 +4,24 @@ import copy
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._device import check_device_string, resolve_device
-from .._optional import import_optional_dependency
+from .._nanstats import nan_mean_var, std_or_one
+from .._optional import import_optional_dependency, lazy_torch_module
+from .._sklearn_compat import (
+    DocLinkMixin,
+    Interval,
+    StrOptions,
+    _check_sample_weight,
+    _fit_context,
+)
 from .._targets import check_labels
 from ._modalities import (
     check_present_in_training,
@@ -30,19 +37,13 @@ def _torch():
     return import_optional_dependency("torch", extra=_EXTRA, caller="AttentionFusionClassifier")
 
 
-_NETWORK_CLASS = []
+@lazy_torch_module(module=__name__, extra=_EXTRA, caller="AttentionFusionClassifier")
+def _network_class(torch):
+    """The torch module class of the network, defined once torch is needed.
 
-
-def _network_class():
-    """Build the torch module class once torch is needed.
-
-    The class is defined on first use, so that importing skemotion (and collecting its
-    doctests) does not import torch; the module-level ``__getattr__`` below returns it under
-    a stable name, so fitted classifiers pickle and unpickle.
+    The module-level ``__getattr__`` below returns it under a stable name, so that
+    fitted classifiers pickle and unpickle.
     """
-    if _NETWORK_CLASS:
-        return _NETWORK_CLASS[0]
-    torch = _torch()
     nn = torch.nn
 
     class AttentionFusionNetwork(nn.Module):
@@ -74,9 +75,6 @@ def _network_class():
             pooled = (tokens * weights).sum(dim=1) / weights.sum(dim=1)
             return self.head(pooled)
 
-    AttentionFusionNetwork.__module__ = __name__
-    AttentionFusionNetwork.__qualname__ = "AttentionFusionNetwork"
-    _NETWORK_CLASS.append(AttentionFusionNetwork)
     return AttentionFusionNetwork
 
 
@@ -86,7 +84,7 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class AttentionFusionClassifier(ClassifierMixin, BaseEstimator):
+class AttentionFusionClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     """A small neural network over frozen embeddings that attends across modalities.
 
     Each modality's block is standardised and projected to ``hidden_dim`` features
@@ -157,7 +155,8 @@ class AttentionFusionClassifier(ClassifierMixin, BaseEstimator):
 
     See Also
     --------
-    LateFusionClassifier, EarlyFusion
+    LateFusionClassifier : One classifier per modality, probabilities combined by weights.
+    EarlyFusion : Standardised, weighted modality blocks side by side, for any classifier.
 
     Notes
     -----
@@ -169,6 +168,22 @@ class AttentionFusionClassifier(ClassifierMixin, BaseEstimator):
     other NaN is imputed with the column's training mean. A modality missing in every
     training sample is an error, and a sample with no modality at all gets
     ``class_prior_`` with a warning, as in :class:`LateFusionClassifier`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skemotion.fusion import AttentionFusionClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 200)
+    >>> X = y[:, None] + rng.normal(0, 0.5, (200, 4))
+    >>> clf = AttentionFusionClassifier(
+    ...     hidden_dim=8, n_heads=2, max_epochs=50, random_state=0, device="cpu",
+    ...     modalities={"face": [0, 1], "audio": [2, 3]}).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    >>> X[0, :2] = np.nan  # face missing for the first sample: attention skips it
+    >>> clf.predict_proba(X[:1]).shape
+    (1, 2)
     """
 
     _parameter_constraints = {
@@ -240,6 +255,7 @@ class AttentionFusionClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         self : object
+            The fitted classifier.
         """
         check_device_string(self.device, type(self).__name__)
         if self.hidden_dim % self.n_heads:
@@ -261,13 +277,9 @@ class AttentionFusionClassifier(ClassifierMixin, BaseEstimator):
         )
         check_present_in_training(self, presence(X, self.modalities_), self.modalities_)
         self.class_prior_ = np.bincount(y_enc, minlength=len(self.classes_)) / len(y_enc)
-        observed = ~np.isnan(X)
-        counts = np.maximum(observed.sum(axis=0), 1)
-        self.mean_ = (np.where(observed, X, 0).sum(axis=0) / counts).astype(np.float32)
-        var = (np.where(observed, X - self.mean_, 0) ** 2).sum(axis=0) / counts
-        scale = np.sqrt(var).astype(np.float32)
-        scale[scale < 1e-6] = 1.0
-        self.scale_ = scale
+        mean, var, _ = nan_mean_var(X)
+        self.mean_ = mean.astype(np.float32)
+        self.scale_ = std_or_one(var, dtype=np.float32).astype(np.float32)
 
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -364,10 +376,12 @@ class AttentionFusionClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
+            All modalities' features; an all-NaN block is a missing modality.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class in ``classes_``, per sample.
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float32)
@@ -388,10 +402,12 @@ class AttentionFusionClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
+            All modalities' features; an all-NaN block is a missing modality.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The most probable class of each sample.
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]

@@ -2,10 +2,11 @@
 concatenation."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._nanstats import nan_mean_var, std_or_one
+from .._sklearn_compat import DocLinkMixin, StrOptions, _check_feature_names_in, _fit_context
 from ._modalities import (
     check_present_in_training,
     presence,
@@ -15,7 +16,7 @@ from ._modalities import (
 )
 
 
-class EarlyFusion(TransformerMixin, BaseEstimator):
+class EarlyFusion(DocLinkMixin, TransformerMixin, BaseEstimator):
     """Normalise each modality's block of features, weigh it, and concatenate.
 
     A transformer that feeds any classifier. Each modality is scaled on its own, so a
@@ -123,20 +124,9 @@ class EarlyFusion(TransformerMixin, BaseEstimator):
         )
         resolve_weights(self, list(self.modalities_))
         check_present_in_training(self, presence(X, self.modalities_), self.modalities_)
-        observed = ~np.isnan(X)
-        counts = observed.sum(axis=0)
-        filled = np.where(observed, X, 0.0)
-        mean = np.divide(filled.sum(axis=0), counts, out=np.zeros(X.shape[1]), where=counts > 0)
-        self.mean_ = mean
+        self.mean_, var, _ = nan_mean_var(X)
         if self.norm in ("standard", "block"):
-            var = np.divide(
-                (np.where(observed, X - mean, 0.0) ** 2).sum(axis=0),
-                counts,
-                out=np.zeros(X.shape[1]),
-                where=counts > 0,
-            )
-            scale = np.sqrt(var)
-            scale[scale < 10 * np.finfo(float).eps] = 1.0
+            scale = std_or_one(var)
             if self.norm == "block":
                 for cols in self.modalities_.values():
                     scale[cols] *= np.sqrt(len(cols))
@@ -199,6 +189,8 @@ class EarlyFusion(TransformerMixin, BaseEstimator):
         Returns
         -------
         feature_names_out : ndarray of str objects
+            The input names, then one ``<modality>__present`` per modality when
+            ``add_indicator=True``.
         """
         check_is_fitted(self)
         names = list(_check_feature_names_in(self, input_features))

@@ -4,19 +4,23 @@ import os
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils.metadata_routing import UNUSED
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    check_memory,
-    has_fit_parameter,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
+from .._nanstats import nan_mean_var
+from .._routing import check_groups, metadata_router, route_fit_params
+from .._sklearn_compat import (
+    DocLinkMixin,
+    HasMethods,
+    StrOptions,
+    _check_method_params,
+    _check_sample_weight,
+    _fit_context,
+)
 from .._targets import check_labels
 from ._modalities import (
     check_present_in_training,
@@ -30,10 +34,9 @@ from ._modalities import (
 _EPS = 1e-12
 
 
-def _fit_modality(estimator, X, y, sample_weight):
+def _fit_modality(estimator, X, y, fit_params):
     """Fit one modality's classifier; a function so that joblib.Memory can cache it."""
-    kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
-    return estimator.fit(X, y, **kwargs)
+    return estimator.fit(X, y, **fit_params)
 
 
 def _estimator_has(attr):
@@ -45,19 +48,43 @@ def _estimator_has(attr):
     return check
 
 
-class _PerModalityClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class _PerModalityClassifier(DocLinkMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """What late and stacking fusion share: one fitted clone of `estimator` per modality.
 
     Subclasses combine the per-modality probabilities (:meth:`_probas`) in
-    ``predict_proba``.
+    ``predict_proba``, and may route metadata to more children
+    (:meth:`_routing_children`).
     """
 
-    def _fit_modalities(self, X, y, sample_weight):
-        """Validate, encode the labels, fit one classifier per modality.
+    # fit passes sample_weight on to the per-modality classifiers and uses none itself.
+    __metadata_request__fit = {"sample_weight": UNUSED}
 
-        Returns ``(X, y_enc, present, sample_weight)``: X validated and mean-imputed
-        where a present block has a NaN, the encoded labels, the presence mask and the
-        checked sample weights.
+    def _routing_children(self):
+        """The estimators that ``fit`` passes metadata to, by routing name."""
+        return {"estimator": self.estimator}
+
+    def get_metadata_routing(self):
+        """Get the metadata routing of this object.
+
+        With ``sklearn.set_config(enable_metadata_routing=True)``, the metadata passed
+        to ``fit`` (``sample_weight`` and any other) go to `estimator`'s ``fit`` as it
+        requests them (``estimator.set_fit_request(sample_weight=True)``). See
+        scikit-learn's Metadata Routing User Guide.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            A :class:`~sklearn.utils.metadata_routing.MetadataRouter` encapsulating
+            routing information.
+        """
+        return metadata_router(self, self._routing_children())
+
+    def _fit_modalities(self, X, y, sample_weight, fit_params, groups=None):
+        """Validate, encode the labels, route the metadata, fit one classifier per modality.
+
+        Returns ``(X, y_enc, present, routed)``: X validated and mean-imputed where a
+        present block has a NaN, the encoded labels, the presence mask and the metadata
+        routed to each child (:func:`~skemotion._routing.route_fit_params`).
         """
         check_labels(y, type(self).__name__)
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
@@ -73,25 +100,19 @@ class _PerModalityClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         y_enc = self._le.transform(y)
         self.class_prior_ = np.bincount(y_enc, minlength=len(self.classes_)) / len(y_enc)
         if sample_weight is not None:
-            if not has_fit_parameter(self.estimator, "sample_weight"):
-                raise TypeError(
-                    f"{name} got sample_weight, but its estimator "
-                    f"{type(self.estimator).__name__} does not accept sample_weight in fit. "
-                    "Use a classifier that does, or class_weight, or drop sample_weight."
-                )
             sample_weight = _check_sample_weight(sample_weight, X)
+        routed = route_fit_params(
+            self, self._routing_children(), fit_params, sample_weight=sample_weight,
+            groups=check_groups(self, groups, X.shape[0]),
+        )  # fmt: skip
         self.modalities_ = resolve_modalities(
             self, getattr(self, "feature_names_in_", None), X.shape[1]
         )
         self._check_modality_params()
         present = presence(X, self.modalities_)
-        observed = ~np.isnan(X)
-        counts = observed.sum(axis=0)
-        self.mean_ = np.divide(
-            np.where(observed, X, 0.0).sum(axis=0), counts, out=np.zeros(X.shape[1]),
-            where=counts > 0,
-        )  # fmt: skip
+        self.mean_, _, _ = nan_mean_var(X)
         check_present_in_training(self, present, self.modalities_)
+        observed = ~np.isnan(X)
         X = np.where(observed | ~present_rows(present, self.modalities_, X.shape[1]), X, self.mean_)
         memory = self.memory
         if isinstance(memory, (str, os.PathLike)):
@@ -109,9 +130,9 @@ class _PerModalityClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
                 clone(self.estimator),
                 X[np.ix_(rows, cols)],
                 y_enc[rows],
-                None if sample_weight is None else sample_weight[rows],
+                _check_method_params(X, routed.estimator.fit, indices=np.flatnonzero(rows)),
             )
-        return X, y_enc, present, sample_weight
+        return X, y_enc, present, routed
 
     def _check_modality_params(self):
         """Check parameters that depend on the modalities found (a hook)."""
@@ -246,8 +267,13 @@ class LateFusionClassifier(_PerModalityClassifier):
     with no modality at all gets ``class_prior_``, with a warning. A NaN in a block that
     is otherwise present is imputed with the column's training mean (``mean_``).
 
-    ``sample_weight`` in ``fit`` is passed to each per-modality classifier (an error if
-    that classifier's ``fit`` does not take it).
+    ``sample_weight`` in ``fit`` reaches each per-modality classifier, fitted on the
+    weights of its modality's rows. Without metadata routing it is passed to the
+    classifier's ``fit``, and to a :class:`~sklearn.pipeline.Pipeline`'s final step as
+    ``<step>__sample_weight`` (an error if that step does not take it). With
+    ``sklearn.set_config(enable_metadata_routing=True)`` it goes where the classifier
+    requests it: ``make_pipeline(StandardScaler().set_fit_request(sample_weight=False),
+    LogisticRegression().set_fit_request(sample_weight=True))``.
 
     Examples
     --------
@@ -282,8 +308,9 @@ class LateFusionClassifier(_PerModalityClassifier):
         self.modalities = modalities
         self.memory = memory
 
+    # `estimator` is validated in its own fit, not here.
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit a clone of `estimator` on each modality's columns.
 
         Parameters
@@ -293,14 +320,18 @@ class LateFusionClassifier(_PerModalityClassifier):
         y : array-like of shape (n_samples,)
             Target labels.
         sample_weight : array-like of shape (n_samples,), default=None
-            Passed to each per-modality classifier's ``fit``.
+            Passed to each per-modality classifier's ``fit`` (see Notes).
+        **fit_params : dict
+            Other metadata for `estimator`'s ``fit``. Only with
+            ``sklearn.set_config(enable_metadata_routing=True)``, routed as `estimator`
+            requests them.
 
         Returns
         -------
         self : object
             The fitted classifier.
         """
-        self._fit_modalities(X, y, sample_weight)
+        self._fit_modalities(X, y, sample_weight, fit_params)
         return self
 
     def _check_modality_params(self):

@@ -95,36 +95,47 @@ def weight_grid(names, step=0.25):
 def resolve_modalities(estimator, X_columns, n_features):
     """Return ``{modality: int index array}`` for the fitted input of `estimator`.
 
-    `X_columns` is ``feature_names_in_`` (or None for numpy input).
+    `X_columns` is ``feature_names_in_`` (or None for numpy input). With
+    ``estimator.modalities=None`` the blocks come from the column-name prefixes; otherwise
+    from the explicit ``{modality: columns}`` spec, whose blocks must not overlap.
     """
     name = type(estimator).__name__
-    spec = estimator.modalities
-    if spec is None:
-        if X_columns is None:
-            raise ValueError(
-                f"{name} cannot tell which columns belong to which modality: the input has "
-                "no column names. Pass a DataFrame whose columns are prefixed "
-                "'<modality>__' (what make_multimodal_pipeline's ColumnTransformer writes), "
-                "or pass modalities={'face': slice(0, 35), 'audio': slice(35, None)}."
-            )
-        blocks = {}
-        unprefixed = []
-        for position, column in enumerate(X_columns):
-            column = str(column)
-            if MODALITY_SEPARATOR not in column:
-                unprefixed.append(column)
-                continue
-            blocks.setdefault(column.split(MODALITY_SEPARATOR, 1)[0], []).append(position)
-        if unprefixed:
-            shown = ", ".join(repr(c) for c in unprefixed[:5])
-            raise ValueError(
-                f"{name} maps columns to modalities by the prefix before '__' in their names, "
-                f"but {len(unprefixed)} column(s) have none: {shown}. Build the pipeline "
-                "with make_multimodal_pipeline (verbose_feature_names_out=True), rename the "
-                "columns '<modality>__<feature>', or pass modalities={name: columns}."
-            )
-        return {m: np.asarray(cols, dtype=np.intp) for m, cols in blocks.items()}
+    if estimator.modalities is None:
+        return _modalities_from_prefixes(name, X_columns)
+    blocks = _modalities_from_spec(name, estimator.modalities, X_columns, n_features)
+    _check_disjoint(name, blocks, X_columns)
+    return blocks
 
+
+def _modalities_from_prefixes(name, X_columns):
+    """Group the columns by the prefix before ``"__"``, in order of first appearance."""
+    if X_columns is None:
+        raise ValueError(
+            f"{name} cannot tell which columns belong to which modality: the input has "
+            "no column names. Pass a DataFrame whose columns are prefixed "
+            "'<modality>__' (what make_multimodal_pipeline's ColumnTransformer writes), "
+            "or pass modalities={'face': slice(0, 35), 'audio': slice(35, None)}."
+        )
+    blocks = {}
+    unprefixed = []
+    for position, column in enumerate(map(str, X_columns)):
+        if MODALITY_SEPARATOR in column:
+            blocks.setdefault(column.split(MODALITY_SEPARATOR, 1)[0], []).append(position)
+        else:
+            unprefixed.append(column)
+    if unprefixed:
+        shown = ", ".join(repr(c) for c in unprefixed[:5])
+        raise ValueError(
+            f"{name} maps columns to modalities by the prefix before '__' in their names, "
+            f"but {len(unprefixed)} column(s) have none: {shown}. Build the pipeline "
+            "with make_multimodal_pipeline (verbose_feature_names_out=True), rename the "
+            "columns '<modality>__<feature>', or pass modalities={name: columns}."
+        )
+    return {m: np.asarray(cols, dtype=np.intp) for m, cols in blocks.items()}
+
+
+def _modalities_from_spec(name, spec, X_columns, n_features):
+    """The column positions of each modality of an explicit ``modalities`` dict."""
     if not isinstance(spec, dict) or not spec:
         raise ValueError(
             f"The 'modalities' parameter of {name} must be None or a non-empty dict "
@@ -134,49 +145,53 @@ def resolve_modalities(estimator, X_columns, n_features):
     positions = {str(c): i for i, c in enumerate(X_columns)} if X_columns is not None else None
     blocks = {}
     for modality, columns in spec.items():
-        if isinstance(columns, slice):
-            cols = np.arange(n_features)[columns]
-        else:
-            if isinstance(columns, (str, numbers.Integral)):
-                columns = [columns]
-            elif not hasattr(columns, "__iter__"):
-                columns = [columns]  # rejected below with the other wrong kinds
-            columns = list(columns)
-            if all(isinstance(c, str) for c in columns) and columns:
-                if positions is None:
-                    raise ValueError(
-                        f"The 'modalities' parameter of {name} names columns for modality "
-                        f"{modality!r}, but the input has no column names (numpy). Pass "
-                        "a DataFrame, or give column positions (a slice or list of ints)."
-                    )
-                unknown = [c for c in columns if c not in positions]
-                if unknown:
-                    raise ValueError(
-                        f"The 'modalities' parameter of {name}: modality {modality!r} names "
-                        f"columns that are not in the input: {unknown[:5]!r}."
-                    )
-                cols = np.asarray([positions[c] for c in columns], dtype=np.intp)
-            elif all(isinstance(c, numbers.Integral) for c in columns):
-                cols = np.asarray(columns, dtype=np.intp)
-                if cols.size and (cols.min() < -n_features or cols.max() >= n_features):
-                    raise ValueError(
-                        f"The 'modalities' parameter of {name}: modality {modality!r} has "
-                        f"column positions out of range for {n_features} feature(s)."
-                    )
-                cols = cols % n_features if n_features else cols
-            else:
-                raise ValueError(
-                    f"The 'modalities' parameter of {name}: modality {modality!r} must be a "
-                    f"slice, a list of ints or a list of column names. Got {columns!r} instead."
-                )
+        where = f"The 'modalities' parameter of {name}: modality {modality!r}"
+        cols = _block_positions(where, columns, positions, n_features)
         if cols.size == 0:
             raise ValueError(
-                f"The 'modalities' parameter of {name}: modality {modality!r} selects no "
-                f"column of the {n_features} feature(s) in the input."
+                f"{where} selects no column of the {n_features} feature(s) in the input."
             )
-        blocks[str(modality)] = np.asarray(cols, dtype=np.intp)
-    _check_disjoint(name, blocks, X_columns)
+        blocks[str(modality)] = cols
     return blocks
+
+
+def _block_positions(where, columns, positions, n_features):
+    """One modality's columns (slice, ints or names) as an array of positions.
+
+    `where` starts the error messages; `positions` maps column names to positions
+    (None for numpy input).
+    """
+    if isinstance(columns, slice):
+        return np.arange(n_features)[columns]
+    if isinstance(columns, (str, numbers.Integral)) or not hasattr(columns, "__iter__"):
+        columns = [columns]  # a single column; other kinds are rejected below
+    columns = list(columns)
+    if columns and all(isinstance(c, str) for c in columns):
+        return _named_positions(where, columns, positions)
+    if all(isinstance(c, numbers.Integral) for c in columns):
+        cols = np.asarray(columns, dtype=np.intp)
+        if cols.size and (cols.min() < -n_features or cols.max() >= n_features):
+            raise ValueError(
+                f"{where} has column positions out of range for {n_features} feature(s)."
+            )
+        return cols % n_features if n_features else cols
+    raise ValueError(
+        f"{where} must be a slice, a list of ints or a list of column names. "
+        f"Got {columns!r} instead."
+    )
+
+
+def _named_positions(where, columns, positions):
+    """The positions of named columns, which only a DataFrame input has."""
+    if positions is None:
+        raise ValueError(
+            f"{where} names columns, but the input has no column names (numpy). Pass "
+            "a DataFrame, or give column positions (a slice or list of ints)."
+        )
+    unknown = [c for c in columns if c not in positions]
+    if unknown:
+        raise ValueError(f"{where} names columns that are not in the input: {unknown[:5]!r}.")
+    return np.asarray([positions[c] for c in columns], dtype=np.intp)
 
 
 def _check_disjoint(name, blocks, X_columns):

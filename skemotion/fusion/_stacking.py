@@ -4,11 +4,19 @@ import os
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import _fit_context, clone
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.model_selection import cross_val_predict
+from sklearn.utils.metadata_routing import UNUSED
 
+from .._routing import inner_cv, metadata_router
+from .._sklearn_compat import (
+    HasMethods,
+    Interval,
+    _check_method_params,
+    _fit_context,
+    _routing_enabled,
+)
 from ._late import _PerModalityClassifier
 from ._modalities import warn_no_modality
 
@@ -87,7 +95,14 @@ class StackingFusionClassifier(_PerModalityClassifier):
     ``search.fit(X, y, groups=speaker, fusion__groups=speaker)``). Without it the
     inner folds mix speakers, the out-of-fold probabilities are more confident than
     they will be on new speakers, and the meta classifier over-trusts the modality
-    that recognises the speaker best.
+    that recognises the speaker best. With
+    ``sklearn.set_config(enable_metadata_routing=True)``, ``groups`` is routed to the
+    inner splitter (an int `cv` requests it): ``pipe.fit(X, y, groups=speaker)`` and
+    ``search.fit(X, y, groups=speaker)`` reach the inner folds as well as the outer ones.
+
+    ``sample_weight`` reaches each per-modality classifier and the meta classifier as
+    in :class:`LateFusionClassifier`; under metadata routing, as each one requests it
+    (the default meta classifier always takes it).
 
     Examples
     --------
@@ -120,10 +135,45 @@ class StackingFusionClassifier(_PerModalityClassifier):
         self.modalities = modalities
         self.memory = memory
 
+    # fit passes groups on to the inner splitter and uses none itself (sample_weight: as
+    # the base class says; naming it again here is an error in scikit-learn 1.6).
+    __metadata_request__fit = {"groups": UNUSED}
+
+    def _final_estimator(self):
+        """`final_estimator`, or the default meta classifier."""
+        if self.final_estimator is not None:
+            return self.final_estimator
+        default = LogisticRegression(C=0.1, max_iter=5000)
+        if _routing_enabled():
+            # Under routing a classifier gets sample_weight only if it requests it, and
+            # no user can ask that of a default they never see.
+            default.set_fit_request(sample_weight=True)
+        return default
+
+    def _routing_children(self):
+        return {"estimator": self.estimator, "final_estimator": self._final_estimator()}
+
+    def get_metadata_routing(self):
+        """Get the metadata routing of this object.
+
+        With ``sklearn.set_config(enable_metadata_routing=True)``, the metadata passed
+        to ``fit`` go to `estimator`'s and `final_estimator`'s ``fit`` as they request
+        them, and to the inner splitter's ``split`` (``groups``; an int `cv` is
+        :class:`~sklearn.model_selection.StratifiedGroupKFold` there, which requests
+        them). See scikit-learn's Metadata Routing User Guide.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            A :class:`~sklearn.utils.metadata_routing.MetadataRouter` encapsulating
+            routing information.
+        """
+        return metadata_router(self, self._routing_children(), cv=self.cv)
+
+    # `estimator` and `final_estimator` are validated in their own fit, not here.
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, groups=None, sample_weight=None):
-        """Fit the per-modality classifiers, then the meta classifier on their out-of-fold
-        probabilities.
+    def fit(self, X, y, groups=None, sample_weight=None, **fit_params):
+        """Fit the per-modality classifiers, then the meta classifier on out-of-fold probabilities.
 
         Parameters
         ----------
@@ -135,47 +185,43 @@ class StackingFusionClassifier(_PerModalityClassifier):
             The speaker of each sample, for inner folds by speaker.
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to each per-modality classifier's ``fit`` and to the meta classifier's.
+        **fit_params : dict
+            Other metadata for the classifiers' ``fit`` and the splitter. Only with
+            ``sklearn.set_config(enable_metadata_routing=True)``, routed as they
+            request them.
 
         Returns
         -------
         self : object
             The fitted classifier.
         """
-        X, y_enc, present, sample_weight = self._fit_modalities(X, y, sample_weight)
-        if groups is not None:
-            groups = np.asarray(groups)
-            if groups.shape[0] != X.shape[0]:
-                raise ValueError(
-                    f"StackingFusionClassifier: groups has {groups.shape[0]} entries for "
-                    f"{X.shape[0]} samples. Pass one group (speaker) per sample."
-                )
+        X, y_enc, present, routed = self._fit_modalities(
+            X, y, sample_weight, fit_params, groups=groups
+        )
+        groups = routed.splitter.split.get("groups")
         out_of_fold = np.full((len(self.modalities_), X.shape[0], len(self.classes_)), np.nan)
         for k, cols in enumerate(self.modalities_.values()):
-            rows = present[:, k]
+            rows = np.flatnonzero(present[:, k])
             out_of_fold[k][rows] = self._out_of_fold(
                 X[np.ix_(rows, cols)], y_enc[rows],
                 None if groups is None else groups[rows],
-                None if sample_weight is None else sample_weight[rows],
+                _check_method_params(X, routed.estimator.fit, indices=rows),
             )  # fmt: skip
-        final = self.final_estimator
-        if final is None:
-            final = LogisticRegression(C=0.1, max_iter=5000)
-        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         meta = self._meta_features(out_of_fold, present)
-        self.final_estimator_ = clone(final).fit(meta, y_enc, **kwargs)
+        self.final_estimator_ = clone(self._final_estimator()).fit(
+            meta, y_enc, **routed.final_estimator.fit
+        )
         return self
 
-    def _out_of_fold(self, X, y_enc, groups, sample_weight):
+    def _out_of_fold(self, X, y_enc, groups, fit_params):
         """Out-of-fold probabilities of one modality's rows, columns for every class."""
-        cv = self.cv
-        if isinstance(cv, Integral):
-            cv = StratifiedKFold(cv) if groups is None else StratifiedGroupKFold(cv)
-        params = {} if sample_weight is None else {"sample_weight": sample_weight}
+        # The folds are made here, not by cross_val_predict: under metadata routing it
+        # takes no groups argument, and they have already been routed to this splitter.
+        folds = list(inner_cv(self.cv, y_enc, groups).split(X, y_enc, groups))
         seen = np.unique(y_enc)
         proba = cross_val_predict(
-            clone(self.estimator), X, y_enc, groups=groups, cv=cv, method="predict_proba",
-            params=params,
-        )  # fmt: skip
+            clone(self.estimator), X, y_enc, cv=folds, method="predict_proba", params=fit_params
+        )
         full = np.zeros((X.shape[0], len(self.classes_)))
         full[:, seen] = proba
         return full
