@@ -381,3 +381,33 @@ def test_tess_reads_the_misnamed_file_of_the_release_and_refuses_others(tmp_path
     (root / "OAF_neutral" / "OA_back_neutral.wav").touch()  # not the release's quirk
     with pytest.raises(ValueError, match="OA_back_neutral.wav"):
         load_tess(root)
+
+
+# --- libraries imported once, before the decoding threads ----------------------------------
+
+
+def test_decoding_libraries_are_imported_in_the_calling_thread_first(monkeypatch):
+    # Several decoding threads importing OpenCV for the first time at once saw it
+    # half-initialised ("module 'cv2' has no attribute 'data'", 13 of 40 fresh runs).
+    import threading
+
+    from skemotion import FaceEncoder
+
+    events = []
+    original_import = FaceEncoder._import_decoding_libraries
+    original_decode = FaceEncoder._decode
+
+    def importing(self):
+        events.append(("import", threading.get_ident()))
+        return original_import(self)
+
+    def decoding(self, item):
+        events.append(("decode", threading.get_ident()))
+        return original_decode(self, item)
+
+    monkeypatch.setattr(FaceEncoder, "_import_decoding_libraries", importing)
+    monkeypatch.setattr(FaceEncoder, "_decode", decoding)
+    faces = [np.full((48, 48), level, np.uint8) for level in range(0, 200, 20)]
+    FaceEncoder(device="cpu", cache=False, detect="haar").fit_transform(faces)
+    assert events[0] == ("import", threading.get_ident())
+    assert [kind for kind, _ in events[1:]] == ["decode"] * len(faces)

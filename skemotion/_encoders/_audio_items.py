@@ -299,6 +299,14 @@ class AudioItemsMixin:
 
     _file_key_prefix = b"file\0"
 
+    def _import_decoding_libraries(self):
+        caller = type(self).__name__
+        import_audio_library("soundfile", caller)
+        librosa = import_audio_library("librosa", caller)
+        # librosa loads its submodules on first attribute access: do it here, once.
+        for name in ("core", "feature", "filters", "util"):
+            getattr(librosa, name)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True  # file paths

@@ -203,6 +203,14 @@ class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
     def _check_params(self):
         """Checks of parameters that `_parameter_constraints` cannot express (in fit)."""
 
+    def _import_decoding_libraries(self):
+        """Import what ``_decode`` needs, in the calling thread, before decoding starts.
+
+        A library that several decoding threads import for the first time at once can
+        be seen half-initialised by all but one of them (OpenCV then has "no attribute
+        'data'") or crash in its native start-up.
+        """
+
     def _check_setup(self):
         """Checks of the machinery's own parameters (the device), in fit."""
 
@@ -394,6 +402,8 @@ class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
         # (its preprocessing), and a failed load must raise once, as itself, rather
         # than as every item's failure (which on_error="skip" would swallow).
         model = self._model if chunks else None
+        if chunks and self._decode_in_threads:
+            self._import_decoding_libraries()
         with self._progress_bar(len(order)) as bar, _Decoder(self) as decoder:
             pending = decoder.submit([first[g] for g in chunks[0]]) if chunks else None
             for k, chunk in enumerate(chunks):

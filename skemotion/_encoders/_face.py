@@ -17,7 +17,13 @@ from .._sklearn_compat import StrOptions
 from ._base import DECODED_TO_NOTHING, BaseFrozenEncoder, FellBack, MissingAfterDecoding
 from ._face_detection import crop_face, cv2_module, largest_face
 from ._hashing import file_sha256
-from ._image_items import FACE_KEYS, describe_image_item, image_item_error, read_pixels
+from ._image_items import (
+    FACE_KEYS,
+    describe_image_item,
+    image_item_error,
+    import_image_libraries,
+    read_pixels,
+)
 from ._mini_xception import mini_xception_class, read_keras_weights
 
 # The weights ship in skemotion/_weights/ (package data), beside this subpackage.
@@ -222,6 +228,10 @@ class FaceEncoder(BaseFrozenEncoder):
 
     def _item_label(self, item):
         return describe_image_item(item)
+
+    def _import_decoding_libraries(self):
+        import_image_libraries("FaceEncoder", "face")
+        cv2_module().data  # noqa: B018  (OpenCV's submodules load at the end of its import)
 
     def _decode(self, item):
         grey = _to_grey(item)

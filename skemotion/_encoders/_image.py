@@ -16,7 +16,13 @@ from .._optional import import_optional_dependency
 from .._sklearn_compat import StrOptions
 from ._base import BaseFrozenEncoder
 from ._hashing import file_sha256
-from ._image_items import IMAGE_KEYS, describe_image_item, image_item_error, load_rgb
+from ._image_items import (
+    IMAGE_KEYS,
+    describe_image_item,
+    image_item_error,
+    import_image_libraries,
+    load_rgb,
+)
 
 DEFAULT_IMAGE_MODEL = "ViT-B-32"
 DEFAULT_IMAGE_WEIGHTS = "laion2b_s34b_b79k"
@@ -167,6 +173,9 @@ class ImageEncoder(BaseFrozenEncoder):
 
     def _item_label(self, item):
         return describe_image_item(item)
+
+    def _import_decoding_libraries(self):
+        import_image_libraries("ImageEncoder")
 
     def _decode(self, item):
         # Runs in a worker thread: Pillow and the tensor conversion release the GIL.

@@ -50,6 +50,12 @@ def import_pil(caller, extra="image"):
     return import_optional_dependency("PIL.Image", extra=extra, caller=caller)
 
 
+def import_image_libraries(caller, extra="image"):
+    """Import Pillow and the parts of it the reader uses (see _import_decoding_libraries)."""
+    import_pil(caller, extra)
+    import_optional_dependency("PIL.ImageOps", extra=extra, caller=caller)
+
+
 def is_pil_image(item):
     # Without PIL imported, nothing can be a PIL image: no need to import it to check.
     # (getattr: another thread may be importing PIL.Image at this very moment.)
