@@ -143,7 +143,7 @@ def test_encode_of_a_folder_with_an_unreadable_subfolder_fails_naming_it(
     soundfile = pytest.importorskip("soundfile", reason="soundfile is not installed")
     import argparse
 
-    from skemotion._cli_encode import add_parser
+    from skemotion._cli.encode import add_parser
 
     for name in ("a.wav", "locked/b.wav"):
         (tmp_path / "clips" / name).parent.mkdir(parents=True, exist_ok=True)
@@ -265,7 +265,7 @@ def test_a_lone_surrogate_in_a_text_is_named(cache, tmp_path):
 
 
 def test_outputs_that_cannot_be_written_are_refused_before_any_work(tmp_path):
-    from skemotion._outputs import check_writable
+    from skemotion._cli._common import check_writable
 
     a_file = tmp_path / "taken"
     a_file.write_text("x")
@@ -286,7 +286,7 @@ def test_demo_with_an_output_dir_that_is_a_file_fails_at_once(tmp_path, capsys, 
     def no_work(*args, **kwargs):
         raise AssertionError("the demo started working before checking --output-dir")
 
-    monkeypatch.setattr("skemotion._demo_multimodal.load_data", no_work)
+    monkeypatch.setattr("skemotion._cli.demo_face_voice.load_data", no_work)
     (tmp_path / "figs").write_text("x")
     assert main(["demo", "--no-cache", "--output-dir", str(tmp_path / "figs")]) == 1
     assert "--output-dir" in capsys.readouterr().err
@@ -298,7 +298,7 @@ def test_evaluate_with_an_unwritable_output_fails_before_loading(tmp_path, capsy
     def no_work(*args, **kwargs):
         raise AssertionError("evaluate loaded the data before checking --output")
 
-    monkeypatch.setattr("skemotion._cli_evaluate.load_dataset", no_work)
+    monkeypatch.setattr("skemotion._cli.evaluate.load_dataset", no_work)
     assert main(["evaluate", "ravdess", str(tmp_path), "--output", str(tmp_path)]) == 1
     assert "--output" in capsys.readouterr().err
 
@@ -307,7 +307,7 @@ def test_evaluate_with_an_unwritable_output_fails_before_loading(tmp_path, capsy
 def test_encode_of_a_csv_that_is_not_utf8_names_the_file_and_the_fix(tmp_path, capsys, content):
     import argparse
 
-    from skemotion._cli_encode import add_parser
+    from skemotion._cli.encode import add_parser
 
     path = tmp_path / "texts.csv"
     path.write_bytes(content)

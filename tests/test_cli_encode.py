@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from skemotion import AudioFeatures
-from skemotion._cli_encode import AUDIO_SUFFIXES, IMAGE_SUFFIXES, add_parser
+from skemotion._cli.encode import AUDIO_SUFFIXES, IMAGE_SUFFIXES, add_parser
 from skemotion._encoders._base import MODEL_REGISTRY
 
 sf = pytest.importorskip("soundfile")

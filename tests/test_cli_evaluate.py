@@ -18,7 +18,7 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 from skemotion import AudioFeatures, LateFusionClassifier, TextEncoder
-from skemotion._cli_evaluate import add_parser, build_pipeline
+from skemotion._cli.evaluate import add_parser, build_pipeline
 
 sf = pytest.importorskip("soundfile")
 pytest.importorskip("librosa")
@@ -250,11 +250,21 @@ def test_video_only_dataset_has_nothing_to_encode(tmp_path, capsys):
     assert "no modality to encode" in capsys.readouterr().err
 
 
-def test_missing_folder_and_bad_split_are_errors(tmp_path, goemotions, capsys):
+def test_a_missing_folder_is_an_error_of_the_loader(tmp_path, capsys):
     assert evaluate("ravdess", tmp_path / "nowhere", "--no-cache") == 1
     assert "skemotion evaluate: error: FileNotFoundError: load_ravdess:" in capsys.readouterr().err
-    assert evaluate("goemotions", goemotions, "--split", "valid", "--no-cache") == 1
-    assert "'split' parameter of load_goemotions" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("dataset", "split", "message"),
+    [
+        ("goemotions", "valid", "--split 'valid': goemotions has the splits train, dev, test"),
+        ("fer2013", "dev", "fer2013 has the splits all, train, test, public_test, private_test"),
+    ],
+)
+def test_a_split_the_dataset_lacks_is_a_usage_error(tmp_path, capsys, dataset, split, message):
+    # Refused from the registry before the folder is read (it does not even exist here).
+    assert message in usage_error(capsys, dataset, tmp_path / "nowhere", "--split", split)
 
 
 def test_more_folds_than_speakers_is_an_error(ravdess, capsys):

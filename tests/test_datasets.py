@@ -15,6 +15,8 @@ import pytest
 
 from skemotion import check_cv_groups, speaker_cv
 from skemotion.datasets import (
+    get_dataset_info,
+    get_loader,
     load_cremad,
     load_emodb,
     load_fer2013,
@@ -376,6 +378,21 @@ def test_bunch_is_consistent(dataset):
         assert "group" not in frame
         assert bunch.groups is None
         assert "groups`` is None" in bunch.DESCR
+
+
+def test_the_registry_describes_what_each_loader_returns(dataset):
+    name, load, root, modalities, *_ = dataset
+    info = get_dataset_info(name)
+    assert get_loader(name) is load
+    bunch = load(root)
+    frame = bunch.frame
+    assert list(info.modalities) == modalities == list(frame.columns[: len(modalities)])
+    assert info.label_column in frame
+    if name in WITH_GROUPS:
+        assert info.group_column in frame
+        assert f" {info.group_noun} (the ``group`` column)" in bunch.DESCR
+    else:
+        assert info.group_column is None
 
 
 def test_paths_are_absolute_and_exist(dataset):

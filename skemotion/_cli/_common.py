@@ -1,7 +1,206 @@
-"""Checks of output paths, made before the work that fills them."""
+"""What the commands share: usage errors, the run wrapper, the clock, the cache, outputs.
 
+Nothing here imports a command module, so every command can import this one.
+"""
+
+import argparse
 import os
+import sqlite3
+import sys
+import time
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
+
+# --encoder NAME -> (the skemotion class, the kind of item it reads).
+ENCODERS = {
+    "text": ("TextEncoder", "text"),
+    "image": ("ImageEncoder", "image"),
+    "face": ("FaceEncoder", "image"),
+    "audio-features": ("AudioFeatures", "audio"),
+    "audio": ("AudioEncoder", "audio"),
+}
+# Problems of the setup or the data: a missing extra (ImportError), model (OSError; the
+# RuntimeError of ImageEncoder and the device checks), an unreadable file (ValueError) or
+# cache (sqlite3.Error). Reported in one line with exit status 1, not as a traceback.
+SETUP_ERRORS = (ImportError, OSError, RuntimeError, ValueError, sqlite3.Error)
+
+
+class UsageError(Exception):
+    """A wrong combination of arguments: reported by argparse, exit status 2."""
+
+
+def run_command(command, args, func, *, errors=SETUP_ERRORS):
+    """Run ``func(args)``: 0 when it succeeds, 1 after a one-line error.
+
+    An exception of a type in `errors` is a problem of the setup or the data, not a
+    bug: one line that says what failed serves better than a traceback. Warnings are
+    collected and printed once each, as ``skemotion COMMAND: warning: ...`` lines on
+    stderr. A :class:`UsageError` exits with status 2 through ``args.parser``.
+    """
+    error = None
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            func(args)
+        except UsageError as exc:
+            args.parser.error(str(exc))
+        except errors as exc:
+            error = f"skemotion {command}: error: {type(exc).__name__}: {exc}"
+    for message in dict.fromkeys(str(warning.message) for warning in caught):
+        print(f"skemotion {command}: warning: {message}", file=sys.stderr)
+    if error is None:
+        return 0
+    print(error, file=sys.stderr)
+    return 1
+
+
+def int_in(low, high):
+    """Return an argparse ``type`` that accepts an int in ``[low, high]``."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"must be an integer in the range [{low}, {high}], got {value}"
+            )
+        return value
+
+    return parse
+
+
+class Clock:
+    """Time a command from its start; :meth:`stage` prints one line per stage."""
+
+    def __init__(self):
+        self.start = time.perf_counter()
+
+    def elapsed(self):
+        """Seconds since the clock was made."""
+        return time.perf_counter() - self.start
+
+    @contextmanager
+    def stage(self, what):
+        """Print `what` when the stage begins and its duration when it ends."""
+        began = time.perf_counter()
+        print(f"[{self.elapsed():6.1f} s] {what} ...", flush=True)
+        yield
+        print(
+            f"[{self.elapsed():6.1f} s]   done in {time.perf_counter() - began:.1f} s", flush=True
+        )
+
+
+# --- the embedding cache --------------------------------------------------------------------
+
+
+def default_cache_dir():
+    """Return the default cache folder: ``$XDG_CACHE_HOME/skemotion`` or ``~/.cache/skemotion``.
+
+    Examples
+    --------
+    >>> default_cache_dir().name
+    'skemotion'
+    """
+    # The XDG spec says to ignore an unset, empty or relative XDG_CACHE_HOME.
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
+    return root / "skemotion"
+
+
+def add_cache_arguments(
+    parser,
+    *,
+    stored="embedding cache",
+    without="keep nothing on disk: every item is encoded again each run",
+):
+    """Declare ``--cache PATH`` and ``--no-cache`` (mutually exclusive) on `parser`.
+
+    `stored` says what the cache holds, `without` what ``--no-cache`` means for the command.
+    """
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--cache",
+        metavar="PATH",
+        default=None,
+        help=f"{stored}: an SQLite file, or a folder that holds "
+        f"embeddings.sqlite (default: {default_cache_dir()})",
+    )
+    where.add_argument("--no-cache", action="store_true", help=without)
+
+
+def cache_option(args):
+    """What ``--cache`` / ``--no-cache`` ask for: False (no cache), a path, or None (default)."""
+    return False if args.no_cache else args.cache
+
+
+def open_cache(cache):
+    """The :class:`~skemotion.EmbeddingCache` for `cache`, or None when it is False.
+
+    None means the :func:`default_cache_dir`; a path or a handle is used as given.
+    """
+    from .._cache import resolve_cache
+
+    if cache is False:
+        return None
+    return resolve_cache(default_cache_dir() if cache is None else cache)
+
+
+class CacheCounter:
+    """The hits and misses of a cache handle from now on (`cache` None: no cache).
+
+    A handle is shared by the whole process (one per database file), so its own
+    counters may already hold earlier work: reports show the difference.
+    """
+
+    def __init__(self, cache):
+        self.cache = cache
+        self._before = self._totals()
+
+    def _totals(self):
+        return (0, 0) if self.cache is None else (self.cache.hits, self.cache.misses)
+
+    def counts(self):
+        """``(hits, misses)`` since the counter was made."""
+        (hits, misses), (hits_before, misses_before) = self._totals(), self._before
+        return hits - hits_before, misses - misses_before
+
+    def summary(self):
+        """``'12 hits, 3 misses (path)'``, or ``'off'`` without a cache."""
+        if self.cache is None:
+            return "off"
+        hits, misses = self.counts()
+        return f"{hits:,} hits, {misses:,} misses ({self.cache.path})"
+
+
+# --- the encoders by name (encode and evaluate) ---------------------------------------------
+
+
+def build_encoder(name, *, cache, missing="error", on_error="raise", verbose=False, **params):
+    """The encoder called `name` (a key of :data:`ENCODERS`), configured.
+
+    `params` are the options the user gave (model, device, batch_size, ...); None means
+    the encoder's default. An option the encoder does not take is a :class:`UsageError`.
+    """
+    import skemotion
+
+    class_name = ENCODERS[name][0]
+    encoder = getattr(skemotion, class_name)()
+    accepted = encoder.get_params(deep=False)
+    given = {key: value for key, value in params.items() if value is not None}
+    for key in given:
+        if key not in accepted:
+            raise UsageError(
+                f"the {name} encoder ({class_name}) takes no {key.replace('_', '-')} option"
+            )
+    given.update(cache=False if cache is None else cache, missing=missing, verbose=verbose)
+    if "on_error" in accepted:
+        given["on_error"] = on_error
+    return encoder.set_params(**given)
+
+
+# --- outputs ---------------------------------------------------------------------------------
 
 
 def check_writable(path, what, *, folder=False):

@@ -26,15 +26,20 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ._cache import EmbeddingCache, resolve_cache
-from ._demo import _Clock, default_cache_dir
-from ._encoders._audio_features import AudioFeatures
-from ._metrics import emotion_report
-from ._model_selection import check_cv_groups, speaker_cv
-from ._outputs import check_writable
-from ._pipeline import make_multimodal_pipeline
-from .datasets._ravdess_sample import load_ravdess_sample
-from .fusion import EarlyFusion, LateFusionClassifier, StackingFusionClassifier, weight_grid
+from .. import (
+    AudioFeatures,
+    EarlyFusion,
+    EmbeddingCache,
+    LateFusionClassifier,
+    StackingFusionClassifier,
+    check_cv_groups,
+    emotion_report,
+    make_multimodal_pipeline,
+    speaker_cv,
+    weight_grid,
+)
+from ..datasets import load_ravdess_sample
+from ._common import CacheCounter, Clock, check_writable, open_cache
 
 MODALITIES = ("face", "audio")
 WEIGHT_STEP = 0.1
@@ -72,9 +77,9 @@ def run_demo(*, n_actors=None, cache=None, output_dir=None):
         Use the clips of the first `n_actors` actors only (at least ``MIN_ACTORS``),
         for a quick run; None uses all 24.
     cache : str, path-like, False or None, default=None
-        Where the audio features are cached; None means the text demo's default
-        folder (:func:`skemotion._demo.default_cache_dir`), False a temporary cache
-        deleted at the end (without any cache, each of the ~280 fits would analyse
+        Where the audio features are cached; None means the default folder
+        (``$XDG_CACHE_HOME/skemotion``, else ``~/.cache/skemotion``), False a temporary
+        cache deleted at the end (without any cache, each of the ~280 fits would analyse
         the clips again).
     output_dir : str, path-like or None, default=None
         Folder for the figures; None is ``skemotion-demo-output`` in the current directory.
@@ -88,7 +93,7 @@ def run_demo(*, n_actors=None, cache=None, output_dir=None):
         (the final GridSearchCV fitted on the whole sample) and ``figures`` (paths of
         the PNG files written; empty without matplotlib).
     """
-    clock = _Clock()
+    clock = Clock()
     output_dir = Path(DEFAULT_OUTPUT_DIR if output_dir is None else output_dir).resolve()
     plots_error = _plots_available()
     if plots_error is None:  # before the work, not after it
@@ -104,7 +109,7 @@ def run_demo(*, n_actors=None, cache=None, output_dir=None):
         # One BLAS thread: on a shared or small machine, BLAS threads spinning against
         # each other made logistic regression 20-50x slower (benchmarks/bench_fusion.py).
         stack.enter_context(_one_blas_thread())
-        counters = (handle.hits, handle.misses)
+        counter = CacheCounter(handle)
         encoder = AudioFeatures(cache=handle, verbose=sys.stderr.isatty())
         with clock.stage(
             f"Analysing the {len(X)} clips with AudioFeatures, into the cache "
@@ -149,7 +154,7 @@ def run_demo(*, n_actors=None, cache=None, output_dir=None):
         else:
             print(f"Figures: skipped ({plots_error})")
         print()
-        _print_cache(handle, counters, len(X), cache is False)
+        _print_cache(counter, len(X), cache is False)
     print(f"Done in {clock.elapsed():.1f} s.")
     return {
         "scores": scores,
@@ -277,7 +282,7 @@ def save_figures(y, y_pred, labels, search, output_dir):
     """Write the confusion matrix and the weights plot; return [(path, description)]."""
     from matplotlib.figure import Figure
 
-    from .plots import ConfusionMatrixDisplay, ModalityWeightsDisplay
+    from ..plots import ConfusionMatrixDisplay, ModalityWeightsDisplay
 
     output_dir.mkdir(parents=True, exist_ok=True)
     # matplotlib.figure.Figure, not pyplot: no GUI backend, no global figure state.
@@ -320,9 +325,7 @@ def _cache_handle(cache, stack):
         handle = EmbeddingCache(folder)
         stack.callback(handle.close)
         return handle
-    if cache is None:
-        cache = default_cache_dir()
-    return resolve_cache(cache)
+    return open_cache(cache)
 
 
 @contextmanager
@@ -422,9 +425,9 @@ def _print_weights(fold_weights, search):
     print()
 
 
-def _print_cache(cache, before, n_clips, temporary):
-    hits, misses = cache.hits - before[0], cache.misses - before[1]
-    where = "a temporary cache (--no-cache)" if temporary else str(cache.path)
+def _print_cache(counter, n_clips, temporary):
+    hits, misses = counter.counts()
+    where = "a temporary cache (--no-cache)" if temporary else str(counter.cache.path)
     print(f"Audio feature cache: {hits:,} hits, {misses:,} misses in {where}")
     if misses == 0:
         print("  every clip's features came from the cache: no clip was analysed this time")

@@ -7,20 +7,16 @@ tunes it for macro-F1 (the imbalance-aware score), and the embedding cache makes
 every comment be embedded once, however many folds and candidates see it.
 """
 
-import os
 import sys
-import time
-from contextlib import contextmanager
-from pathlib import Path
 
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, classification_report, f1_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 
-from ._cache import resolve_cache
-from ._encoders._text import TextEncoder
-from .datasets import load_goemotions_sample
+from .. import TextEncoder
+from ..datasets import load_goemotions_sample
+from ._common import CacheCounter, Clock, open_cache
 
 RANDOM_STATE = 0
 TEST_SIZE = 0.2
@@ -32,20 +28,6 @@ MIN_SAMPLES = 200
 SAMPLE_SIZE = 4000  # comments in the bundled sample: the most --n-samples can ask for
 
 
-def default_cache_dir():
-    """Return the default cache folder: ``$XDG_CACHE_HOME/skemotion`` or ``~/.cache/skemotion``.
-
-    Examples
-    --------
-    >>> default_cache_dir().name
-    'skemotion'
-    """
-    # The XDG spec says to ignore an unset, empty or relative XDG_CACHE_HOME.
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
-    return root / "skemotion"
-
-
 def run_demo(*, n_samples=None, cache=None, model=None):
     """Fit, tune and evaluate the text emotion pipeline on the bundled sample, printing as it goes.
 
@@ -55,8 +37,9 @@ def run_demo(*, n_samples=None, cache=None, model=None):
         Use a stratified subset of this many comments (at least ``MIN_SAMPLES``);
         None uses all 4,000.
     cache : str, path-like, False or None, default=None
-        Where embeddings are cached; None means :func:`default_cache_dir`, False
-        turns caching off (every fold then embeds its comments again).
+        Where embeddings are cached; None means the default folder
+        (``$XDG_CACHE_HOME/skemotion``, else ``~/.cache/skemotion``), False turns
+        caching off (every fold then embeds its comments again).
     model : str or None, default=None
         Sentence-transformers model name or folder; None is TextEncoder's default.
 
@@ -65,14 +48,14 @@ def run_demo(*, n_samples=None, cache=None, model=None):
     search : GridSearchCV
         The fitted search, its ``best_estimator_`` refitted on the training split.
     """
-    clock = _Clock()
+    clock = Clock()
     encoder, cache_handle = make_encoder(model, cache)
     _print_header(encoder.model, cache_handle)
     with clock.stage("Loading the bundled GoEmotions sample"):
         X_train, X_test, y_train, y_test, names = load_data(n_samples)
     n_splits = _n_splits(y_train)
     _print_data(y_train, y_test, names, n_splits)
-    counters = _counters(cache_handle)
+    counter = CacheCounter(cache_handle)
     with clock.stage(
         f"Fitting the grid search: {len(C_GRID)} values of C x {n_splits} folds, "
         "then a refit; each comment is embedded when first seen"
@@ -82,7 +65,7 @@ def run_demo(*, n_samples=None, cache=None, model=None):
     with clock.stage(f"Evaluating on the {len(y_test):,} held-out comments"):
         y_pred = search.predict(X_test)
     _print_scores(y_test, y_pred, names)
-    _print_cache(cache_handle, counters, X_train, X_test)
+    _print_cache(counter, X_train, X_test)
     print(f"Done in {clock.elapsed():.1f} s.")
     return search
 
@@ -93,7 +76,7 @@ def make_encoder(model=None, cache=None):
     The handle is resolved here, not left to the encoder, so that the demo can read
     its hit and miss counters.
     """
-    handle = None if cache is False else resolve_cache(cache or default_cache_dir())
+    handle = open_cache(cache)
     # A progress bar while embedding helps in a terminal and is noise in a log file.
     encoder = TextEncoder(cache=False if handle is None else handle, verbose=sys.stderr.isatty())
     if model is not None:
@@ -154,31 +137,6 @@ def _n_splits(y_train):
     return min(MAX_FOLDS, rarest)
 
 
-def _counters(cache):
-    # The handle for a path is shared by the whole process, so its counters may
-    # already hold earlier runs: the report shows the difference.
-    return (0, 0) if cache is None else (cache.hits, cache.misses)
-
-
-class _Clock:
-    """Time the demo's stages and print one line per stage."""
-
-    def __init__(self):
-        self.start = time.perf_counter()
-
-    def elapsed(self):
-        return time.perf_counter() - self.start
-
-    @contextmanager
-    def stage(self, what):
-        began = time.perf_counter()
-        print(f"[{self.elapsed():6.1f} s] {what} ...", flush=True)
-        yield
-        print(
-            f"[{self.elapsed():6.1f} s]   done in {time.perf_counter() - began:.1f} s", flush=True
-        )
-
-
 def _print_header(model, cache):
     print("skemotion demo --text: emotion recognition from text on a GoEmotions sample")
     print(f"  encoder:    TextEncoder(model={model!r}), frozen sentence embeddings")
@@ -220,11 +178,12 @@ def _print_scores(y_test, y_pred, names):
     print(classification_report(y_test, y_pred, labels=names, digits=3, zero_division=0))
 
 
-def _print_cache(cache, before, X_train, X_test):
+def _print_cache(counter, X_train, X_test):
+    cache = counter.cache
     if cache is None:
         print("Embedding cache: off (--no-cache): every fit embedded its comments again.")
         return
-    hits, misses = cache.hits - before[0], cache.misses - before[1]
+    hits, misses = counter.counts()
     distinct = len(set(X_train) | set(X_test))
     print(
         f"Embedding cache: {hits:,} hits, {misses:,} misses, {cache.count():,} rows in {cache.path}"

@@ -1,37 +1,28 @@
-"""``skemotion encode``: embed a folder of files, or a CSV column, into an .npz or .parquet file.
-
-Also what ``skemotion encode`` and ``skemotion evaluate`` share: the encoders by name
-(:data:`ENCODERS`, :func:`build_encoder`), the ``--cache`` / ``--no-cache`` options and
-:func:`run_command`, which turns a setup or data error into one line and exit status 1.
-"""
+"""``skemotion encode``: embed a folder of files, or a CSV column, into .npz or .parquet."""
 
 import argparse
-import sqlite3
 import sys
-import time
-import warnings
 from pathlib import Path
 
-from ._cli import _int_in
-from ._encoders._audio_items import AUDIO_SUFFIXES
-from ._encoders._image_items import IMAGE_SUFFIXES
-from ._outputs import check_writable
+from .._encoders._audio_items import AUDIO_SUFFIXES
+from .._encoders._image_items import IMAGE_SUFFIXES
+from ._common import (
+    ENCODERS,
+    CacheCounter,
+    Clock,
+    UsageError,
+    add_cache_arguments,
+    build_encoder,
+    cache_option,
+    check_writable,
+    int_in,
+    open_cache,
+    run_command,
+)
 
-# --encoder NAME -> (the skemotion class, the kind of item it reads).
-ENCODERS = {
-    "text": ("TextEncoder", "text"),
-    "image": ("ImageEncoder", "image"),
-    "face": ("FaceEncoder", "image"),
-    "audio-features": ("AudioFeatures", "audio"),
-    "audio": ("AudioEncoder", "audio"),
-}
 # The files a folder input contributes, by kind.
 SUFFIXES = {"audio": AUDIO_SUFFIXES, "image": IMAGE_SUFFIXES}
 OUTPUT_SUFFIXES = (".npz", ".parquet")
-# Problems of the setup or the data: a missing extra (ImportError), model (OSError; the
-# RuntimeError of ImageEncoder and the device checks), an unreadable file (ValueError) or
-# cache (sqlite3.Error). Reported in one line with exit status 1, not as a traceback.
-SETUP_ERRORS = (ImportError, OSError, RuntimeError, ValueError, sqlite3.Error)
 
 DESCRIPTION = """\
 Embed every item of INPUT with a frozen encoder and write the features to OUTPUT.
@@ -58,100 +49,6 @@ examples:
   skemotion encode posts.csv --column text --id-column post_id -o posts.npz --encoder text
   skemotion encode takes.csv --column wav -o wavlm.npz --encoder audio \\
       --model ~/models/wavlm-base-plus --device cuda --batch-size 16"""
-
-
-class UsageError(Exception):
-    """A wrong combination of arguments: reported by argparse, exit status 2."""
-
-
-# --- what encode and evaluate share ---------------------------------------------------------
-
-
-def add_cache_arguments(parser):
-    """Declare ``--cache PATH`` and ``--no-cache`` (mutually exclusive) on `parser`."""
-    from ._demo import default_cache_dir
-
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument(
-        "--cache",
-        metavar="PATH",
-        default=None,
-        help="embedding cache: an SQLite file, or a folder that holds "
-        f"embeddings.sqlite (default: {default_cache_dir()})",
-    )
-    where.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="keep nothing on disk: every item is encoded again each run",
-    )
-
-
-def cache_handle(args):
-    """The :class:`EmbeddingCache` that ``--cache`` / ``--no-cache`` ask for, or None."""
-    from ._cache import resolve_cache
-    from ._demo import default_cache_dir
-
-    return None if args.no_cache else resolve_cache(args.cache or default_cache_dir())
-
-
-def cache_summary(cache, before):
-    """'12 hits, 3 misses (path)' since the counters were `before`, or 'off'."""
-    if cache is None:
-        return "off"
-    return f"{cache.hits - before[0]:,} hits, {cache.misses - before[1]:,} misses ({cache.path})"
-
-
-def cache_counters(cache):
-    # A handle is shared by the whole process: its counters may hold earlier work.
-    return (0, 0) if cache is None else (cache.hits, cache.misses)
-
-
-def build_encoder(name, *, cache, missing="error", on_error="raise", verbose=False, **params):
-    """The encoder called `name` (a key of :data:`ENCODERS`), configured.
-
-    `params` are the options the user gave (model, device, batch_size, ...); None means
-    the encoder's default. An option the encoder does not take is a :class:`UsageError`.
-    """
-    import skemotion
-
-    class_name = ENCODERS[name][0]
-    encoder = getattr(skemotion, class_name)()
-    accepted = encoder.get_params(deep=False)
-    given = {key: value for key, value in params.items() if value is not None}
-    for key in given:
-        if key not in accepted:
-            raise UsageError(
-                f"the {name} encoder ({class_name}) takes no {key.replace('_', '-')} option"
-            )
-    given.update(cache=False if cache is None else cache, missing=missing, verbose=verbose)
-    if "on_error" in accepted:
-        given["on_error"] = on_error
-    return encoder.set_params(**given)
-
-
-def run_command(command, args, func):
-    """Run ``func(args)``: 0 when it succeeds, 1 after a one-line error (see SETUP_ERRORS).
-
-    Warnings are collected and printed once each, as ``skemotion COMMAND: warning: ...``
-    lines on stderr. A :class:`UsageError` exits with status 2 through argparse.
-    """
-    error = None
-    with warnings.catch_warnings(record=True) as caught:
-        try:
-            func(args)
-        except UsageError as exc:
-            args.parser.error(str(exc))
-        except SETUP_ERRORS as exc:
-            error = f"skemotion {command}: error: {type(exc).__name__}: {exc}"
-    for message in dict.fromkeys(str(warning.message) for warning in caught):
-        print(f"skemotion {command}: warning: {message}", file=sys.stderr)
-    if error is None:
-        return 0
-    print(error, file=sys.stderr)
-    return 1
-
-
-# --- skemotion encode -----------------------------------------------------------------------
 
 
 def add_parser(subparsers):
@@ -196,7 +93,7 @@ def add_parser(subparsers):
         help="CLIP weights: an open_clip tag or a checkpoint file (image)",
     )
     model.add_argument(
-        "--batch-size", metavar="N", type=_int_in(1, 65536), help="items encoded at once"
+        "--batch-size", metavar="N", type=int_in(1, 65536), help="items encoded at once"
     )
     model.add_argument(
         "--device", metavar="DEVICE", help="auto, cpu, cuda, cuda:1 or mps (not audio-features)"
@@ -219,9 +116,9 @@ def run(args):
 
 
 def _encode(args):
-    started = time.perf_counter()
+    clock = Clock()
     output = Path(args.output).expanduser()
-    cache = cache_handle(args)
+    cache = open_cache(cache_option(args))
     encoder = build_encoder(
         args.encoder,
         cache=cache,
@@ -236,15 +133,15 @@ def _encode(args):
     check_writable(output, "-o/--output")
     _check_writer(output)
     items = read_items(args)
-    before = cache_counters(cache)
+    counter = CacheCounter(cache)
     X = encoder.fit_transform(items)
     names = encoder.get_feature_names_out()
     write_output(output, X, items.index, names)
     skipped = items.index[_nan_rows(X)]
     print(
         f"Encoded {len(X):,} items into {X.shape[1]:,} features with "
-        f"{type(encoder).__name__} in {time.perf_counter() - started:.1f} s; "
-        f"cache: {cache_summary(cache, before)}; "
+        f"{type(encoder).__name__} in {clock.elapsed():.1f} s; "
+        f"cache: {counter.summary()}; "
         f"{_skipped_summary(skipped)}wrote {output.resolve()}"
     )
 
@@ -267,7 +164,7 @@ def list_folder(folder, encoder):
     """The files under `folder` that `encoder` reads, sorted, ids relative to `folder`."""
     import pandas as pd
 
-    from .datasets._base import list_files
+    from ..datasets._base import list_files
 
     kind = ENCODERS[encoder][1]
     if kind not in SUFFIXES:
@@ -289,7 +186,7 @@ def read_csv_column(path, args):
     """`args.column` of the CSV at `path`, file paths resolved, indexed by the ids."""
     import pandas as pd
 
-    from ._encoders._items import is_missing
+    from .._encoders._items import is_missing
 
     try:
         frame = pd.read_csv(path, dtype=str)  # texts stay texts; empty cells are NaN
@@ -390,7 +287,7 @@ def _skipped_summary(skipped):
 
 
 def _id_list(ids):
-    from .datasets._base import name_list
+    from ..datasets._base import name_list
 
     return name_list(ids)
 

@@ -5,31 +5,31 @@ standardised logistic regression; :class:`~skemotion.LateFusionClassifier` over 
 modalities when there are several), collects out-of-fold predictions with
 speaker-independent folds where the dataset has speakers, and prints the metrics of
 :func:`~skemotion.emotion_report`, pooled and per fold, with each emotion's recall.
+The datasets, their loaders and splits come from the registry of
+:mod:`skemotion.datasets`.
 """
 
 import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
-from ._cli import _int_in
-from ._cli_encode import (
+from ..datasets import get_dataset_info, get_loader, list_datasets
+from ._common import (
     ENCODERS,
+    CacheCounter,
+    Clock,
     UsageError,
     add_cache_arguments,
     build_encoder,
-    cache_counters,
-    cache_handle,
-    cache_summary,
+    cache_option,
+    check_writable,
+    int_in,
+    open_cache,
     run_command,
 )
-from ._outputs import check_writable
 
-DATASETS = ("ravdess", "meld", "goemotions", "fer2013", "emodb", "tess", "cremad")
-# The loader parameter that --split sets, for the datasets distributed in splits.
-SPLIT_PARAMETERS = {"meld": "split", "goemotions": "split", "fer2013": "subset"}
 # The encoder of each modality column when --encoder does not name one.
 DEFAULT_ENCODERS = {"audio": "audio-features", "text": "text", "image": "face"}
 METRICS = {
@@ -81,8 +81,9 @@ def add_parser(subparsers):
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    datasets = list_datasets()
     parser.add_argument(
-        "dataset", metavar="DATASET", choices=DATASETS, help=f"the dataset: {', '.join(DATASETS)}"
+        "dataset", metavar="DATASET", choices=datasets, help=f"the dataset: {', '.join(datasets)}"
     )
     parser.add_argument("path", metavar="PATH", help="the dataset's folder (or file)")
     parser.add_argument(
@@ -98,7 +99,7 @@ def add_parser(subparsers):
     parser.add_argument(
         "--folds",
         metavar="K",
-        type=_int_in(2, 100),
+        type=int_in(2, 100),
         default=5,
         help="number of cross-validation folds (default: 5)",
     )
@@ -117,7 +118,7 @@ def add_parser(subparsers):
     parser.add_argument(
         "--n-samples",
         metavar="N",
-        type=_int_in(2, 10**9),
+        type=int_in(2, 10**9),
         default=None,
         help="cross-validate a stratified random subset of N items, for a quick run (default: all)",
     )
@@ -147,10 +148,10 @@ def run(args):
 def _evaluate(args):
     from sklearn.model_selection import cross_val_predict
 
-    started = time.perf_counter()
+    clock = Clock()
     setup = prepare(args)
     _print_header(args, setup)
-    before = cache_counters(setup.cache)
+    counter = CacheCounter(setup.cache)
     X, y, groups = setup.X, setup.y, setup.groups
     y_pred = cross_val_predict(setup.pipeline, X, y, groups=groups, cv=setup.cv, n_jobs=args.n_jobs)
     results = score(y, y_pred, [test for _, test in setup.cv.split(X, y, groups)], setup.labels)
@@ -161,11 +162,11 @@ def _evaluate(args):
         encoders=setup.chosen,
         cv=setup.cv_text,
         class_weight=args.class_weight,
-        seconds=round(time.perf_counter() - started, 1),
+        seconds=round(clock.elapsed(), 1),
     )
     print_results(results)
     if args.n_jobs in (None, 1):  # workers' lookups are counted in the workers
-        print(f"Cache: {cache_summary(setup.cache, before)}")
+        print(f"Cache: {counter.summary()}")
     if args.output is not None:
         _write_json(args.output, results)
     print(f"Done in {results['seconds']:.1f} s.")
@@ -181,9 +182,9 @@ def prepare(args):
     chosen = choose_encoders(args.encoder)
     data = load_dataset(args.dataset, args.path, loader_kwargs, args.n_samples)
     chosen = check_modalities(args.dataset, chosen, data.frame)
-    cache = cache_handle(args)
+    cache = open_cache(cache_option(args))
     pipeline = build_pipeline(chosen, cache=cache, class_weight=args.class_weight)
-    cv, groups, cv_text = make_cv(data.frame, args.folds, data.group_noun, args.dataset)
+    cv, groups, cv_text = make_cv(data.frame, args.folds, args.dataset)
     return Bunch(
         loader_kwargs=loader_kwargs,
         frame=data.frame,
@@ -206,24 +207,24 @@ def split_kwargs(dataset, split):
     """The loader keyword that ``--split`` sets (``{}`` without it)."""
     if split is None:
         return {}
-    if dataset not in SPLIT_PARAMETERS:
+    info = get_dataset_info(dataset)
+    if info.split_parameter is None:
+        in_splits = [name for name in list_datasets() if get_dataset_info(name).splits]
         raise UsageError(
-            f"--split applies to {', '.join(SPLIT_PARAMETERS)}; {dataset} is "
-            "not distributed in splits"
+            f"--split applies to {', '.join(in_splits)}; {dataset} is not distributed in splits"
         )
-    return {SPLIT_PARAMETERS[dataset]: split}
+    if split not in info.splits:
+        raise UsageError(f"--split {split!r}: {dataset} has the splits {', '.join(info.splits)}")
+    return {info.split_parameter: split}
 
 
 def load_dataset(dataset, path, loader_kwargs, n_samples=None):
     """A Bunch: the dataset's ``frame`` (or a stratified subset of `n_samples` rows),
-    its ``labels`` in the dataset's order and ``group_noun`` (``"actors"``, or None)."""
-    import importlib
-
+    and its ``labels`` in the dataset's order."""
     from sklearn.model_selection import train_test_split
     from sklearn.utils import Bunch
 
-    module = importlib.import_module(f"skemotion.datasets._{dataset}")
-    bunch = getattr(module, f"load_{dataset}")(path, **loader_kwargs)
+    bunch = get_loader(dataset)(path, **loader_kwargs)
     frame = bunch.frame
     if n_samples is not None and n_samples < len(frame):
         frame, _ = train_test_split(
@@ -231,7 +232,7 @@ def load_dataset(dataset, path, loader_kwargs, n_samples=None):
         )
         frame = frame.sort_index().reset_index(drop=True)
     labels = [label for label in bunch.target_names if label in set(frame["emotion"])]
-    return Bunch(frame=frame, labels=labels, group_noun=module.INFO.group)
+    return Bunch(frame=frame, labels=labels)
 
 
 def choose_encoders(specs):
@@ -295,8 +296,7 @@ def build_pipeline(chosen, *, cache=None, class_weight=None):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from ._pipeline import make_multimodal_pipeline
-    from .fusion import LateFusionClassifier
+    from .. import LateFusionClassifier, make_multimodal_pipeline
 
     several = len(chosen) > 1
     # With several modalities, a missing item is a missing modality that fusion handles.
@@ -317,20 +317,21 @@ def build_pipeline(chosen, *, cache=None, class_weight=None):
     return make_multimodal_pipeline(encoders, fusion=fusion)
 
 
-def make_cv(frame, folds, group_noun, dataset):
+def make_cv(frame, folds, dataset):
     """The splitter, the groups to pass (or None) and a sentence that says which it is."""
     from sklearn.model_selection import StratifiedKFold
 
-    from ._model_selection import check_cv_groups, speaker_cv
+    from .. import check_cv_groups, speaker_cv
 
-    if "group" in frame:
-        groups = frame["group"].to_numpy()
+    info = get_dataset_info(dataset)
+    if info.group_column is not None:
+        groups = frame[info.group_column].to_numpy()
         cv = check_cv_groups(speaker_cv(folds), groups, y=frame["emotion"])
         return (
             cv,
             groups,
             (
-                f"StratifiedGroupKFold({folds}) by {group_noun} "
+                f"StratifiedGroupKFold({folds}) by {info.group_noun} "
                 f"({len(set(groups)):,}): none is in both training and test"
             ),
         )
@@ -353,7 +354,7 @@ def score(y, y_pred, tests, labels):
     import numpy as np
     from sklearn.metrics import recall_score
 
-    from ._metrics import emotion_report
+    from .. import emotion_report
 
     folds = [emotion_report(y[test], y_pred[test]) for test in tests]
     recall = recall_score(y, y_pred, labels=labels, average=None, zero_division=0)
