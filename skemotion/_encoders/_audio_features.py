@@ -75,8 +75,8 @@ _JOINED_GROUPS = ("rms", "pitch", "voicing")
 # Clips longer than this are analysed in blocks of it (see _BlockFrames): the same
 # features, in memory that does not grow with the spectrograms of the whole clip.
 _BLOCK_SECONDS = 10.0
-# Rows of frame-level features summarised at once (see summarise).
-_ROWS_AT_ONCE = 8
+# Frame values summarised at once (see summarise): 8 MB in float64.
+_VALUES_AT_ONCE = 1_000_000
 _PITCH_EVERY = 2
 _N_MELS = 40
 # Speech F0 range, low male voice to high (shouted, frightened) female voice.
@@ -780,9 +780,11 @@ def summarise(values, mask, stats):
         return out.ravel()
     # All the percentiles in one sort of each row: a quarter of the time otherwise.
     wanted = sorted({q for stat in stats for q in _PERCENTILES.get(stat, ())})
-    # A few rows at a time: the float64 copies of a long clip's frames stay small.
-    for first in range(0, values.shape[0], _ROWS_AT_ONCE):
-        rows = slice(first, first + _ROWS_AT_ONCE)
+    # Rows in groups of at most _VALUES_AT_ONCE frame values: a short clip's in one go, a
+    # long clip's a few at a time, so that their float64 copies stay small.
+    at_once = max(1, _VALUES_AT_ONCE // max(1, int(mask.sum())))
+    for first in range(0, values.shape[0], at_once):
+        rows = slice(first, first + at_once)
         x = values[rows][:, mask].astype(np.float64)
         percentiles = {}
         if wanted:
