@@ -18,7 +18,34 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import ConfusionMatrixDisplay as _SklearnConfusionMatrixDisplay
 
+from ._docstrings import Substitution
 from ._optional import import_optional_dependency
+
+# The parameters that both constructors of ConfusionMatrixDisplay pass to the plot,
+# described once (continuation lines carry the indentation of a method's docstring).
+_substitute_display_parameters = Substitution(
+    display_parameters="""sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        normalize : {"true", "pred", "all"} or None, default="true"
+            Normalise over the true labels (rows sum to 1: the recall of each
+            emotion), the predicted labels, or all samples; None shows counts.
+        display_labels : array-like of shape (n_classes,), default=None
+            Tick labels; None uses `labels`.
+        include_values : bool, default=True
+            Write the value in each cell.
+        xticks_rotation : {"vertical", "horizontal"} or float, default=45
+            Rotation of the x tick labels; rotated labels are anchored at their end.
+        values_format : str, default=None
+            Format of the cell values; None: ``".2f"`` for fractions, else integers.
+        cmap : str or matplotlib Colormap, default="Blues"
+            Colormap.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; None makes a new figure.
+        colorbar : bool, default=True
+            Add a colorbar.
+        im_kw, text_kw : dict, default=None
+            Keyword arguments of ``imshow`` and of the cell texts."""
+)
 
 __all__ = ["ConfusionMatrixDisplay", "ModalityWeightsDisplay"]
 
@@ -147,6 +174,7 @@ class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
         return self
 
     @classmethod
+    @_substitute_display_parameters
     def from_predictions(
         cls,
         y_true,
@@ -181,27 +209,7 @@ class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
         labels : array-like of shape (n_classes,), default=None
             The order of the rows and columns (say the dataset's ``target_names``);
             None sorts the labels found in `y_true` and `y_pred`.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-        normalize : {"true", "pred", "all"} or None, default="true"
-            Normalise over the true labels (rows sum to 1: the recall of each
-            emotion), the predicted labels, or all samples; None shows counts.
-        display_labels : array-like of shape (n_classes,), default=None
-            Tick labels; None uses `labels`.
-        include_values : bool, default=True
-            Write the value in each cell.
-        xticks_rotation : {"vertical", "horizontal"} or float, default=45
-            Rotation of the x tick labels; rotated labels are anchored at their end.
-        values_format : str, default=None
-            Format of the cell values; None: ``".2f"`` for fractions, else integers.
-        cmap : str or matplotlib Colormap, default="Blues"
-            Colormap.
-        ax : matplotlib Axes, default=None
-            Axes to draw on; None makes a new figure.
-        colorbar : bool, default=True
-            Add a colorbar.
-        im_kw, text_kw : dict, default=None
-            Keyword arguments of ``imshow`` and of the cell texts.
+        %(display_parameters)s
 
         Returns
         -------
@@ -227,6 +235,7 @@ class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
         )
 
     @classmethod
+    @_substitute_display_parameters
     def from_estimator(
         cls,
         estimator,
@@ -263,27 +272,7 @@ class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
         labels : array-like of shape (n_classes,), default=None
             The order of the rows and columns (say the dataset's ``target_names``);
             None sorts the labels found in `y` and in the predictions.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-        normalize : {"true", "pred", "all"} or None, default="true"
-            Normalise over the true labels (rows sum to 1: the recall of each
-            emotion), the predicted labels, or all samples; None shows counts.
-        display_labels : array-like of shape (n_classes,), default=None
-            Tick labels; None uses `labels`.
-        include_values : bool, default=True
-            Write the value in each cell.
-        xticks_rotation : {"vertical", "horizontal"} or float, default=45
-            Rotation of the x tick labels; rotated labels are anchored at their end.
-        values_format : str, default=None
-            Format of the cell values; None: ``".2f"`` for fractions, else integers.
-        cmap : str or matplotlib Colormap, default="Blues"
-            Colormap.
-        ax : matplotlib Axes, default=None
-            Axes to draw on; None makes a new figure.
-        colorbar : bool, default=True
-            Add a colorbar.
-        im_kw, text_kw : dict, default=None
-            Keyword arguments of ``imshow`` and of the cell texts.
+        %(display_parameters)s
 
         Returns
         -------
