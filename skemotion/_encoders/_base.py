@@ -465,7 +465,8 @@ class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
             UserWarning,
             stacklevel=4,
         )
-        return {row: vector for row, vector in vectors.items() if row not in set(nothing)}
+        nothing = set(nothing)
+        return {row: vector for row, vector in vectors.items() if row not in nothing}
 
     def _item_key(self, item):
         if self._file_key_prefix is not None and isinstance(item, (str, os.PathLike)):
