@@ -1,6 +1,8 @@
 """AudioFeatures: hand-crafted acoustic summary statistics of speech clips (librosa, eGeMAPS)."""
 
 import functools
+import itertools
+import os
 import threading
 from numbers import Integral, Real
 
@@ -11,10 +13,13 @@ from .._optional import import_optional_dependency
 from .._sklearn_compat import Interval, StrOptions
 from ._audio_items import (
     AudioItemsMixin,
+    audio_duration,
     import_audio_library,
     load_waveform,
+    stream_audio_file,
 )
 from ._base import BaseItemEncoder
+from ._frame_store import FrameStore
 
 FEATURE_GROUPS = (
     "mfcc",
@@ -71,7 +76,7 @@ _MEL_GROUPS = ("mfcc", "mfcc_delta", "mfcc_delta2", "logmel")
 # librosa.power_to_db's default floor: the log-mel spectrogram spans at most 80 dB.
 _LOGMEL_RANGE_DB = 80.0
 # Groups computed from streams joined over the whole clip, not frame by frame.
-_JOINED_GROUPS = ("rms", "pitch", "voicing")
+_JOINED_GROUPS = ("rms", "pitch", "voicing", "contrast")
 # Clips longer than this are analysed in blocks of it (see _BlockFrames): the same
 # features, in memory that does not grow with the spectrograms of the whole clip.
 _BLOCK_SECONDS = 10.0
@@ -294,6 +299,11 @@ class AudioFeatures(AudioItemsMixin, BaseItemEncoder):
     # --- items (the shared hooks are in AudioItemsMixin) -----------------------------------
 
     def _decode(self, item):
+        if self._streamed(item):
+            chunks = stream_audio_file(
+                item, sampling_rate=self.sampling_rate, caller="AudioFeatures"
+            )
+            return self._recipe().extract_stream(chunks)
         waveform = load_waveform(
             item,
             sampling_rate=self.sampling_rate,
@@ -305,6 +315,19 @@ class AudioFeatures(AudioItemsMixin, BaseItemEncoder):
         return self._recipe().extract(waveform)
 
     # --- the "model": a fixed recipe -----------------------------------------------------
+
+    def _streamed(self, item):
+        """Whether to decode a file as a stream: a long recording, analysed in this process.
+
+        Its waveform is then never held whole (the blocks of _BlockFrames come straight
+        from the decoder); worker processes receive whole waveforms.
+        """
+        return (
+            isinstance(item, (str, os.PathLike))
+            and self.feature_set == "librosa"
+            and not self._in_processes()
+            and audio_duration(item, self.sampling_rate) > _BLOCK_SECONDS
+        )
 
     def _in_processes(self):
         return self.n_jobs not in (None, 1)
@@ -438,11 +461,17 @@ class _LibrosaRecipe:
     def extract(self, waveform):
         """The clip's feature vector, in the order of :meth:`names`."""
         long = waveform.size > int(_BLOCK_SECONDS * self.sr)
-        frames = _BlockFrames(self, waveform) if long else _Frames(self, waveform)
-        parts = []
-        for group in self.features:
-            values, mask = frames.group(group)
-            parts.append(summarise(values, mask, self.stats))
+        return self._vector(_BlockFrames(self, [waveform]) if long else _Frames(self, waveform))
+
+    def extract_stream(self, chunks):
+        """The feature vector of a clip given as consecutive arrays of samples."""
+        return self._vector(_BlockFrames(self, chunks))
+
+    def _vector(self, frames):
+        try:
+            parts = [summarise(*frames.group(group), self.stats) for group in self.features]
+        finally:
+            frames.close()
         return np.concatenate(parts).astype(np.float32)
 
 
@@ -476,6 +505,9 @@ class _Frames:
             waveform = np.pad(waveform, (0, size - waveform.size))
         self.y = waveform
         self._cache = {}
+
+    def close(self):
+        """Release what the frames hold outside memory (nothing, for a short clip)."""
 
     def _get(self, name, compute):
         if name not in self._cache:
@@ -551,6 +583,24 @@ class _Frames:
         return self._get("mfcc", compute)
 
     @property
+    def contrast_db(self):
+        """Spectral contrast's peaks and valleys in dB, stacked, before power_to_db's floor."""
+
+        def compute():
+            r = self.recipe
+            return spectral_peaks_and_valleys_db(self.magnitude, r.sr, _CONTRAST_FMIN, r.n_bands)
+
+        return self._get("contrast_db", compute)
+
+    @property
+    def contrast(self):
+        def compute():
+            db = self.contrast_db
+            return _floored_contrast(db, _loudest_peak_and_valley(db))
+
+        return self._get("contrast", compute)
+
+    @property
     def yin(self):
         r = self.recipe
         return self._get("yin", lambda: yin(self.y, r.sr, r.pitch_window, r.hop * _PITCH_EVERY))
@@ -584,6 +634,8 @@ class _Frames:
             return self.logmel
         if name == "rms":
             return self.rms_db[None]
+        if name == "contrast":
+            return self.contrast
         return self.framewise(name)
 
     def framewise(self, name):
@@ -595,10 +647,6 @@ class _Frames:
             # against the other workers' (half the speed on 2 cores).
             raw = np.einsum("cf,ft->ct", _chroma_filters(r.sr, r.n_fft), self.power)
             return librosa.util.normalize(raw, norm=np.inf, axis=0)
-        if name == "contrast":
-            return librosa.feature.spectral_contrast(
-                S=S, sr=r.sr, fmin=_CONTRAST_FMIN, n_bands=r.n_bands
-            )
         if name == "centroid":
             return librosa.feature.spectral_centroid(S=S, sr=r.sr)
         if name == "bandwidth":
@@ -634,49 +682,146 @@ class _BlockFrames(_Frames):
     Each block of ``_BLOCK_SECONDS`` is analysed with enough of its neighbours' samples
     on each side that every one of its frames sees exactly the samples it would see in
     one pass over the clip; only those frames are kept. What depends on the whole clip
-    (the loudest frame behind the active-frame mask and the log-mel floor, the MFCC
-    deltas) is then computed on the joined frames. The features are those of one pass,
-    and the spectrograms in memory are those of one block.
+    (the loudest frame behind the active-frame mask and the log-mel floor) is applied
+    once every block is in, and the MFCC deltas are filtered with their neighbouring
+    frames: the features are those of one pass, bit for bit.
+
+    `chunks` is the clip as consecutive arrays of samples (a whole waveform, or a
+    file's stream); only one block's samples and spectrograms are in memory at a
+    time. The frame-level rows go to :class:`FrameStore` files, except the few that
+    the masks are made of (energy, pitch), so memory does not grow with the clip.
     """
 
-    def __init__(self, recipe, waveform):
-        super().__init__(recipe, waveform)
+    def __init__(self, recipe, chunks):
+        self.recipe, self._cache = recipe, {}
         step = recipe.hop * _PITCH_EVERY  # blocks start on a frame of every stream
         widest = max(recipe.n_fft, recipe.mel_n_fft, recipe.pitch_window)
         self.context = -(-widest // step) * step
         self.block = max(step, int(_BLOCK_SECONDS * recipe.sr) // step * step)
         framewise = [g for g in recipe.features if g not in (*_MEL_GROUPS, *_JOINED_GROUPS)]
-        self._cache.update(self._joined(framewise))
+        try:
+            self._analyse(chunks, framewise)
+        except BaseException:
+            self.close()
+            raise
 
-    def _joined(self, framewise):
+    def _analyse(self, chunks, framewise):
         """Every stream the recipe needs, block by block, joined along time."""
-        r, n = self.recipe, self.y.size
+        r = self.recipe
         needs_mel = any(g in _MEL_GROUPS for g in r.features)
         needs_pitch = any(g in ("pitch", "voicing") for g in r.features)
-        parts = {}
-        for start in range(0, n, self.block):
-            end = min(start + self.block, n)
-            first = max(0, start - self.context)
-            segment = _Frames(r, self.y[first : min(n, end + self.context)])
-            keep = _Kept(start, end, first, last=end == n)
+        needs_contrast = "contrast" in r.features
+        stores = {name: FrameStore() for name in framewise}
+        if needs_mel:
+            stores["logmel_unfloored"] = FrameStore()
+        if needs_contrast:
+            stores["contrast_db"] = FrameStore()
+        self._cache.update(stores)
+        in_memory, loudest_mel, loudest_contrast = {}, -np.inf, np.full(2, -np.inf)
+        for samples, keep in _blocks_in_context(chunks, self.block, self.context):
+            segment = _Frames(r, samples)
             streams = {"rms_db": keep(segment.rms_db, r.hop)}
-            if needs_mel:
-                streams["logmel_unfloored"] = keep(segment.logmel_unfloored, r.hop)
             if needs_pitch:
                 f0, aperiodicity = segment.yin
                 hop = r.hop * _PITCH_EVERY
-                streams["yin"] = (keep(f0, hop), keep(aperiodicity, hop))
-            for name in framewise:
-                streams[("framewise", name)] = keep(segment.framewise(name), r.hop)
+                streams["f0"], streams["aperiodicity"] = keep(f0, hop), keep(aperiodicity, hop)
             for key, value in streams.items():
-                parts.setdefault(key, []).append(value)
-        joined = {key: np.concatenate(values, axis=-1) for key, values in parts.items()}
-        if "yin" in parts:
-            joined["yin"] = tuple(np.concatenate(v) for v in zip(*parts["yin"], strict=True))
-        return joined
+                in_memory.setdefault(key, []).append(value)
+            if needs_mel:
+                logmel = keep(segment.logmel_unfloored, r.hop)
+                loudest_mel = max(loudest_mel, float(logmel.max()))
+                stores["logmel_unfloored"].append(logmel)
+            if needs_contrast:
+                contrast_db = keep(segment.contrast_db, r.hop)
+                loudest_contrast = np.maximum(
+                    loudest_contrast, _loudest_peak_and_valley(contrast_db)
+                )
+                stores["contrast_db"].append(contrast_db)
+            for name in framewise:
+                stores[name].append(keep(segment.framewise(name), r.hop))
+        self.loudest_contrast = loudest_contrast
+        self._cache["rms_db"] = np.concatenate(in_memory["rms_db"])
+        if needs_pitch:
+            self._cache["yin"] = (
+                np.concatenate(in_memory["f0"]),
+                np.concatenate(in_memory["aperiodicity"]),
+            )
+        self.loudest_mel = loudest_mel
+
+    @property
+    def logmel(self):
+        def compute():
+            floor = np.float32(self.loudest_mel - _LOGMEL_RANGE_DB)
+            return self.logmel_unfloored.derive(lambda db: np.maximum(db, floor))
+
+        return self._get("logmel", compute)
+
+    @property
+    def mfcc(self):
+        def compute():
+            librosa = import_audio_library("librosa", "AudioFeatures")
+            n_mfcc = self.recipe.n_mfcc
+            return self.logmel.derive(lambda db: librosa.feature.mfcc(S=db, n_mfcc=n_mfcc))
+
+        return self._get("mfcc", compute)
+
+    @property
+    def contrast(self):
+        loudest = self.loudest_contrast
+        return self._get(
+            "contrast", lambda: self.contrast_db.derive(lambda db: _floored_contrast(db, loudest))
+        )
+
+    def _spectral(self, name):
+        if name not in ("mfcc_delta", "mfcc_delta2"):
+            return super()._spectral(name)
+        librosa = import_audio_library("librosa", "AudioFeatures")
+        order = 1 if name == "mfcc_delta" else 2
+        # The delta filter spans 9 frames: 4 frames of context on each side suffice.
+        return self._get(
+            name,
+            lambda: self.mfcc.derive(
+                lambda c: librosa.feature.delta(c, width=9, order=order, mode="nearest"),
+                context=4,
+            ),
+        )
 
     def framewise(self, name):
-        return self._cache[("framewise", name)]
+        return self._cache[name]
+
+    def close(self):
+        for value in self._cache.values():
+            if isinstance(value, FrameStore):
+                value.close()
+
+
+def _blocks_in_context(chunks, block, context):
+    """Each block of `block` samples of a stream, with `context` samples on each side.
+
+    Yields (samples, keep): the block's samples with up to `context` of its
+    neighbours' on each side, and the :class:`_Kept` that picks its own frames. Reads
+    `chunks` (consecutive arrays of any sizes) only as far as the next block needs, and
+    holds only the samples that some block still needs.
+    """
+    chunks = iter(chunks)
+    held, held_from, start, ended = np.zeros(0, dtype=np.float32), 0, 0, False
+    while True:
+        while not ended and held_from + held.size < start + block + context:
+            chunk = next(chunks, None)
+            if chunk is None:
+                ended = True
+            elif chunk.size:
+                held = np.concatenate([held, chunk])
+        known = held_from + held.size  # the clip's length, once the stream has ended
+        end, first = min(start + block, known), max(0, start - context)
+        last = ended and end == known
+        samples = held[first - held_from : min(known, end + context) - held_from]
+        yield samples, _Kept(start, end, first, last)
+        if last:
+            return
+        start += block
+        drop = max(0, start - context) - held_from
+        held, held_from = held[drop:], held_from + drop
 
 
 class _Kept:
@@ -691,6 +836,53 @@ class _Kept:
         begin = (self.start - self.first) // hop
         stop = None if self.last else (self.end - self.first - 1) // hop + 1
         return frames[..., begin:stop]
+
+
+def spectral_peaks_and_valleys_db(S, sr, fmin, n_bands, quantile=0.02):
+    """The peaks and valleys of ``librosa.feature.spectral_contrast``, in dB, stacked.
+
+    librosa's contrast is ``power_to_db(peak) - power_to_db(valley)``, and power_to_db
+    floors each 80 dB under the loudest value of the whole array: it depends on the
+    whole clip, not on each frame alone. This is its per-frame part (the same band
+    edges, sorting and means), so that a long clip analysed in blocks can apply the
+    floor with the clip's own loudest values (:func:`_floored_contrast`).
+    """
+    librosa = import_audio_library("librosa", "AudioFeatures")
+    freq = librosa.fft_frequencies(sr=sr, n_fft=2 * (S.shape[-2] - 1))
+    octaves = np.zeros(n_bands + 2)
+    octaves[1:] = fmin * (2.0 ** np.arange(0, n_bands + 1))
+    valley = np.zeros((n_bands + 1, S.shape[-1]))
+    peak = np.zeros_like(valley)
+    for k, (f_low, f_high) in enumerate(itertools.pairwise(octaves)):
+        band = np.logical_and(freq >= f_low, freq <= f_high)
+        idx = np.flatnonzero(band)
+        if k > 0:
+            band[idx[0] - 1] = True
+        if k == n_bands:
+            band[idx[-1] + 1 :] = True
+        sub_band = S[band, :]
+        if k < n_bands:
+            sub_band = sub_band[:-1, :]
+        count = max(int(np.rint(quantile * np.sum(band))), 1)
+        ordered = np.sort(sub_band, axis=0)
+        valley[k] = np.mean(ordered[:count], axis=0)
+        peak[k] = np.mean(ordered[-count:], axis=0)
+    # power_to_db(x) before its floor, with its defaults (ref=1.0, amin=1e-10).
+    return 10.0 * np.log10(np.maximum(1e-10, np.concatenate([peak, valley])))
+
+
+def _loudest_peak_and_valley(contrast_db):
+    """The loudest peak and the loudest valley, which set power_to_db's two floors."""
+    half = contrast_db.shape[0] // 2
+    return np.array([contrast_db[:half].max(), contrast_db[half:].max()])
+
+
+def _floored_contrast(contrast_db, loudest):
+    """librosa's spectral contrast from stacked peaks and valleys and their loudest."""
+    half = contrast_db.shape[0] // 2
+    peak = np.maximum(contrast_db[:half], loudest[0] - _LOGMEL_RANGE_DB)
+    valley = np.maximum(contrast_db[half:], loudest[1] - _LOGMEL_RANGE_DB)
+    return peak - valley
 
 
 def _fit_length(mask, n):
@@ -785,13 +977,20 @@ def summarise(values, mask, stats):
     at_once = max(1, _VALUES_AT_ONCE // max(1, int(mask.sum())))
     for first in range(0, values.shape[0], at_once):
         rows = slice(first, first + at_once)
-        x = values[rows][:, mask].astype(np.float64)
+        x = _masked_rows(values, rows, mask)
         percentiles = {}
         if wanted:
             percentiles = dict(zip(wanted, np.percentile(x, wanted, axis=1), strict=True))
         for j, stat in enumerate(stats):
             out[rows, j] = _statistic(stat, x, percentiles)
     return out.ravel()
+
+
+def _masked_rows(values, rows, mask):
+    """``values[rows][:, mask]`` in float64, from an array or a FrameStore."""
+    if isinstance(values, FrameStore):
+        return values.take(rows, mask)
+    return values[rows][:, mask].astype(np.float64)
 
 
 _PERCENTILES = {"median": (50,), "p10": (10,), "p90": (90,), "iqr": (25, 75)}

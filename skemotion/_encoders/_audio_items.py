@@ -20,6 +20,7 @@ through librosa. Samples that are NaN or infinite, and clips without samples, ar
 refused with an error that says so.
 """
 
+import contextlib
 import os
 from numbers import Real
 
@@ -174,6 +175,56 @@ def load_waveform(item, *, sampling_rate, array_rate, caller):
 def read_audio_file(path, *, caller):
     """The samples (frames x channels, float32) and rate of an audio file."""
     soundfile = import_audio_library("soundfile", caller)
+    path = _check_readable(path)
+    with _decoding_errors(soundfile):
+        with soundfile.SoundFile(path) as sound:
+            samples = sound.read(dtype="float32", always_2d=True)
+            rate, file_format, declared = sound.samplerate, sound.format, sound.frames
+    _check_complete(path, file_format, rate, declared, samples.shape[0])
+    return samples, rate
+
+
+def stream_audio_file(path, *, sampling_rate, caller, block_seconds=1.0):
+    """Yield an audio file's samples as mono float32 blocks at `sampling_rate`.
+
+    The same samples as :func:`load_waveform` on the path, bit for bit, and the same
+    checks (truncation, NaN, no samples), but never more than about `block_seconds`
+    of the file in memory: a long recording is decoded, mixed down and resampled
+    block by block (soxr's stream, which gives what its one-shot resampler gives).
+    """
+    soundfile = import_audio_library("soundfile", caller)
+    path = _check_readable(path)
+    frames_read, position = 0, 0
+    with _decoding_errors(soundfile):
+        with soundfile.SoundFile(path) as sound:
+            rate, file_format, declared = sound.samplerate, sound.format, sound.frames
+            resampler = _stream_resampler(rate, sampling_rate, caller)
+            block = max(1, int(block_seconds * rate))
+            for samples in sound.blocks(blocksize=block, dtype="float32", always_2d=True):
+                check_samples(samples, offset=frames_read)
+                frames_read += samples.shape[0]
+                mono = to_mono(samples.T)
+                if resampler is not None:
+                    mono = resampler.resample_chunk(mono)
+                position += mono.size
+                yield np.ascontiguousarray(mono, dtype=np.float32)
+    _check_complete(path, file_format, rate, declared, frames_read)
+    if frames_read == 0:
+        check_samples(np.zeros(0, dtype=np.float32))
+    if resampler is not None:
+        yield resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+
+
+def _stream_resampler(rate, target, caller):
+    """A soxr stream from `rate` to `target` at librosa's ``soxr_hq``, or None if equal."""
+    if float(rate) == float(target):
+        return None
+    soxr = import_optional_dependency("soxr", extra="audio", caller=caller)
+    return soxr.ResampleStream(float(rate), float(target), 1, dtype="float32", quality="HQ")
+
+
+def _check_readable(path):
+    """`path` as a str, once it is known to be a file this user may read."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such audio file: {path!r}")
@@ -187,20 +238,24 @@ def read_audio_file(path, *, caller):
             f"cannot read {path!r}: permission denied. Make it readable (chmod o+r) for "
             "the user running skemotion"
         ) from None
+    return path
+
+
+@contextlib.contextmanager
+def _decoding_errors(soundfile):
+    """libsndfile's errors as ValueErrors that say what may be wrong and the fix."""
     try:
-        with soundfile.SoundFile(path) as sound:
-            samples = sound.read(dtype="float32", always_2d=True)
-            rate, file_format, declared = sound.samplerate, sound.format, sound.frames
+        yield
     except soundfile.LibsndfileError as exc:
         raise ValueError(
             f"the file is not audio that libsndfile can read ({exc.error_string}): it may be "
             "truncated, corrupt, or in a container it does not support (m4a, aac, webm); "
             "convert it to WAV or FLAC, e.g. with ffmpeg"
         ) from None
+    except _BadSamples:
+        raise
     except (RuntimeError, TypeError, ValueError) as exc:  # soundfile's other decode errors
         raise ValueError(f"the audio file is truncated or corrupt ({exc})") from exc
-    _check_complete(path, file_format, rate, declared, samples.shape[0])
-    return samples, rate
 
 
 def _check_complete(path, file_format, rate, declared, frames_read):
@@ -264,18 +319,26 @@ def to_mono(samples):
     return samples.mean(axis=0, dtype=np.float32) if samples.shape[0] > 1 else samples[0]
 
 
-def check_samples(samples):
-    """Refuse clips without samples and samples that are NaN or infinite (any channel)."""
-    if samples.size == 0:
-        raise ValueError("the clip holds no samples (zero length)")
+class _BadSamples(ValueError):
+    """Samples that are no clip (none, NaN, infinite): the item's fault, not the decoder's."""
+
+
+def check_samples(samples, offset=0):
+    """Refuse clips without samples and samples that are NaN or infinite (any channel).
+
+    `offset` is the position of the first of `samples` in its clip, when it is a block.
+    """
+    if samples.size == 0 and not offset:
+        raise _BadSamples("the clip holds no samples (zero length)")
     bad = ~np.isfinite(samples)
     if bad.any():
         first = np.unravel_index(np.argmax(bad), bad.shape)
+        first = (first[0] + offset, *first[1:])
         where = f"sample {first[0]}" if bad.ndim == 1 else f"position {tuple(map(int, first))}"
-        raise ValueError(
+        of = "" if offset else f" of {samples.shape if bad.ndim > 1 else samples.size}"
+        raise _BadSamples(
             f"the waveform holds {int(bad.sum())} NaN or infinite sample(s) (the first at "
-            f"{where} of {samples.shape if bad.ndim > 1 else samples.size}); repair them "
-            "(e.g. np.nan_to_num) or drop the clip"
+            f"{where}{of}); repair them (e.g. np.nan_to_num) or drop the clip"
         )
     return samples
 
