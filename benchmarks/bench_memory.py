@@ -14,8 +14,9 @@ Cache off, so nothing is read back.
 - AudioFeatures() on WAV files of `--minutes` of speech (RAVDESS clips end to end,
   16 kHz mono); bound: 150 MB, flat in the length.
 
-`--compare` also runs the face case as it ran before the bound (full-resolution
-detection, whole-picture conversion): about 5 GB.
+`--compare` also runs each case as it ran before the bound: the face case with
+full-resolution detection and whole-picture conversion, the audio case with the
+whole waveform and all its frame-level features in memory at once.
 Figures go to stdout and benchmarks/results/memory.{md,json}.
 """
 
@@ -43,6 +44,8 @@ if kind == "face":
     encoder = FaceEncoder(detect="haar", cache=False, device="cpu")
 else:
     from skemotion import AudioFeatures
+    if unbounded:  # as before streaming: the whole waveform and its frames at once
+        AudioFeatures._streamed = lambda self, item: False
     encoder = AudioFeatures(cache=False)
 def status(field):  # kB, from Linux's /proc/self/status
     for line in open("/proc/self/status"):
@@ -128,8 +131,10 @@ def main():
         photo.unlink()
         for minutes in args.minutes:
             recording, small_clip = make_recording(folder, minutes)
-            figure = run_child("audio", recording, small_clip)
-            rows.append(_row("AudioFeatures()", f"{minutes:g}-minute WAV", figure, 150))
+            for unbounded in (False, True) if args.compare else (False,):
+                figure = run_child("audio", recording, small_clip, unbounded)
+                name = "AudioFeatures()" + (", before streaming" if unbounded else "")
+                rows.append(_row(name, f"{minutes:g}-minute WAV", figure, 150))
             recording.unlink()
     command = "python benchmarks/bench_memory.py " + " ".join(sys.argv[1:])
     write_results(

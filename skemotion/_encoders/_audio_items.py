@@ -203,7 +203,9 @@ def stream_audio_file(path, *, sampling_rate, caller, block_seconds=1.0):
             for samples in sound.blocks(blocksize=block, dtype="float32", always_2d=True):
                 check_samples(samples, offset=frames_read)
                 frames_read += samples.shape[0]
-                mono = to_mono(samples.T)
+                # Not to_mono, which takes the shorter axis for the channels: a last
+                # block of fewer frames than channels would be mixed the wrong way.
+                mono = samples[:, 0] if samples.shape[1] == 1 else samples.T.mean(0, np.float32)
                 if resampler is not None:
                     mono = resampler.resample_chunk(mono)
                 position += mono.size
