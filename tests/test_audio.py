@@ -15,6 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skemotion import EmbeddingCache
+from skemotion._encoders import _frame_store
 from skemotion._encoders._audio_features import FEATURE_GROUPS, STATISTICS, AudioFeatures
 
 sf = pytest.importorskip("soundfile")
@@ -586,3 +587,54 @@ def test_long_clips_are_analysed_in_blocks_with_the_same_features(monkeypatch):
     monkeypatch.setattr(_audio_features, "_BLOCK_SECONDS", 0.7)  # 7 blocks
     np.testing.assert_array_equal(recipe.extract(clip), whole)
     assert seen  # the blocks were used
+
+
+def test_spectral_contrast_is_floored_over_the_whole_clip_as_librosa_does():
+    import librosa
+
+    from skemotion._encoders._audio_features import (
+        _CONTRAST_FMIN,
+        _floored_contrast,
+        _loudest_peak_and_valley,
+        spectral_peaks_and_valleys_db,
+    )
+
+    # A loud tone, then near-silence more than 80 dB below it: power_to_db's floor,
+    # set by the loudest value of the whole clip, clips the quiet frames.
+    quiet = 1e-6 * np.random.default_rng(3).standard_normal(RATE).astype(np.float32)
+    S = np.abs(librosa.stft(np.r_[tone(seconds=1.0, amplitude=0.9), quiet], n_fft=1024))
+    expected = librosa.feature.spectral_contrast(S=S, sr=RATE, fmin=_CONTRAST_FMIN, n_bands=6)
+    db = spectral_peaks_and_valleys_db(S, RATE, _CONTRAST_FMIN, 6)
+    # Peaks and valleys of blocks, floored with the loudest of them all, give the same.
+    split = RATE // 256 + 8  # a hop is 256 samples: frames of near-silence only
+    blocks = [db[:, :split], db[:, split:]]
+    loudest = np.max([_loudest_peak_and_valley(block) for block in blocks], axis=0)
+    floored = np.concatenate([_floored_contrast(block, loudest) for block in blocks], axis=1)
+    np.testing.assert_allclose(floored, expected, rtol=1e-5, atol=1e-4)
+    # The floor mattered: flooring the quiet block alone would not give librosa's values.
+    alone = _floored_contrast(blocks[1], _loudest_peak_and_valley(blocks[1]))
+    assert not np.allclose(alone, expected[:, split:], atol=1e-2)
+
+
+def test_a_long_file_streamed_from_disk_gives_the_whole_clip_features(tmp_path, monkeypatch):
+    from skemotion._encoders import _audio_features
+
+    # Stereo at 44.1 kHz (mixed down and resampled block by block), 3 s and one frame:
+    # the file's last block is a single frame of two channels, and soxr's stream
+    # ends a sample short of librosa.resample's length.
+    left, right = tone(220, 3.0, 44100), voice(3.0, 44100)
+    path = str(tmp_path / "long.wav")
+    sf.write(path, np.stack([np.r_[left, 0.1], np.r_[right, -0.1]], axis=1), 44100)
+    features = AudioFeatures(features=FEATURE_GROUPS, cache=False)
+    whole = features.fit_transform([path])  # 3 s: one pass over the whole waveform
+    streamed = []
+    original = _audio_features.stream_audio_file
+    monkeypatch.setattr(
+        _audio_features,
+        "stream_audio_file",
+        lambda item, **kwargs: streamed.append(item) or original(item, **kwargs),
+    )
+    monkeypatch.setattr(_audio_features, "_BLOCK_SECONDS", 0.7)  # streamed, in 5 blocks
+    monkeypatch.setattr(_frame_store, "READ_FRAMES", 64)  # and read back in pieces
+    np.testing.assert_array_equal(features.transform([path]), whole)
+    assert streamed == [path]

@@ -95,6 +95,55 @@ def test_a_truncated_mp3_is_refused(tmp_path):
         read_audio_file(path, caller="test")
 
 
+@pytest.fixture
+def streamed_from_one_second(monkeypatch):
+    """AudioFeatures streams every file longer than one second from disk; yields the
+    paths it streamed."""
+    from skemotion._encoders import _audio_features
+
+    streamed, original = [], _audio_features.stream_audio_file
+    monkeypatch.setattr(
+        _audio_features,
+        "stream_audio_file",
+        lambda item, **kwargs: streamed.append(item) or original(item, **kwargs),
+    )
+    monkeypatch.setattr(_audio_features, "_BLOCK_SECONDS", 1.0)
+    return streamed
+
+
+def test_a_truncated_wav_is_refused_when_streamed(tmp_path, streamed_from_one_second):
+    soundfile = pytest.importorskip("soundfile", reason="soundfile is not installed")
+    from skemotion import AudioFeatures
+
+    path = tmp_path / "long.wav"
+    soundfile.write(path, _tone(48000), 16000)
+    path.write_bytes(path.read_bytes()[:-2000])
+    with pytest.raises(
+        ValueError,
+        match="audio item 0 .*long.wav.*truncated: its header "
+        "announces 48,000 frames.*holds only 47,000",
+    ):
+        AudioFeatures(cache=False).fit_transform([str(path)])
+    assert streamed_from_one_second == [str(path)]
+
+
+def test_nan_in_a_later_block_of_a_streamed_file_names_its_sample(
+    tmp_path, streamed_from_one_second
+):
+    soundfile = pytest.importorskip("soundfile", reason="soundfile is not installed")
+    from skemotion import AudioFeatures
+
+    samples = _tone(48000)
+    samples[40000] = np.nan  # in the third one-second block
+    path = tmp_path / "long.wav"
+    soundfile.write(path, samples, 16000, subtype="FLOAT")
+    with pytest.raises(
+        ValueError, match=r"audio item 0 .*long.wav.*NaN or infinite .*position \(40000, 0\)"
+    ):
+        AudioFeatures(cache=False).fit_transform([str(path)])
+    assert streamed_from_one_second == [str(path)]
+
+
 def test_a_complete_wav_of_every_subtype_is_read_whole(tmp_path):
     soundfile = pytest.importorskip("soundfile", reason="soundfile is not installed")
     from skemotion._encoders._audio_items import read_audio_file

@@ -214,7 +214,21 @@ def stream_audio_file(path, *, sampling_rate, caller, block_seconds=1.0):
     if frames_read == 0:
         check_samples(np.zeros(0, dtype=np.float32))
     if resampler is not None:
-        yield resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+        ratio = float(sampling_rate) / rate  # as librosa.resample computes it
+        yield from _fixed_length_tail(resampler, position, frames_read * ratio)
+
+
+def _fixed_length_tail(resampler, position, exact_length):
+    """The resampler's last samples, cut or padded with zeros to ``ceil(exact_length)``.
+
+    soxr rounds the length to the nearest sample; librosa.resample (which
+    load_waveform uses) fixes it to the ceiling: both streams must end alike.
+    """
+    tail = resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+    wanted = int(np.ceil(exact_length)) - position
+    yield np.ascontiguousarray(tail[: max(wanted, 0)], dtype=np.float32)
+    if wanted > tail.size:
+        yield np.zeros(wanted - tail.size, dtype=np.float32)
 
 
 def _stream_resampler(rate, target, caller):

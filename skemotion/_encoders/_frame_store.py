@@ -57,13 +57,16 @@ class FrameStore:
         data = self._file.read((stop - start) * frame_bytes)
         return np.frombuffer(data, dtype=self.dtype).reshape(stop - start, self.n_rows).T
 
-    def blocks(self, context=0, frames=READ_FRAMES):
+    def blocks(self, context=0, frames=None):
         """(values, begin, count): consecutive blocks of `frames` frames in order.
+
+        `frames` defaults to ``READ_FRAMES``, read when called.
 
         Each comes with up to `context` frames of its neighbours on each side, for a
         computation along time (a delta filter); its own frames are
         ``values[:, begin : begin + count]``.
         """
+        frames = frames or READ_FRAMES
         for start in range(0, self.n_frames, frames):
             stop = min(start + frames, self.n_frames)
             first = max(0, start - context)
