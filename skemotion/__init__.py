@@ -11,7 +11,14 @@ first used.
 
 from ._cache import EmbeddingCache
 from ._config import config_context, get_config, set_config
-from ._encoders import AudioEncoder, AudioFeatures, FaceEncoder, ImageEncoder, TextEncoder
+from ._encoders import (
+    AudioEncoder,
+    AudioFeatures,
+    FaceEncoder,
+    ImageEncoder,
+    Segment,
+    TextEncoder,
+)
 from ._metrics import EMOTION_SCORING, emotion_report
 from ._model_selection import GroupLeakageWarning, check_cv_groups, speaker_cv
 from ._pipeline import make_multimodal_pipeline
@@ -38,6 +45,7 @@ __all__ = [
     "GroupLeakageWarning",
     "ImageEncoder",
     "LateFusionClassifier",
+    "Segment",
     "SpeakerNormalizer",
     "StackingFusionClassifier",
     "TextEncoder",

@@ -628,10 +628,10 @@ def test_a_long_file_streamed_from_disk_gives_the_whole_clip_features(tmp_path, 
     features = AudioFeatures(features=FEATURE_GROUPS, cache=False)
     whole = features.fit_transform([path])  # 3 s: one pass over the whole waveform
     streamed = []
-    original = _audio_features.stream_audio_file
+    original = _audio_features.stream_audio
     monkeypatch.setattr(
         _audio_features,
-        "stream_audio_file",
+        "stream_audio",
         lambda item, **kwargs: streamed.append(item) or original(item, **kwargs),
     )
     monkeypatch.setattr(_audio_features, "_BLOCK_SECONDS", 0.7)  # streamed, in 5 blocks

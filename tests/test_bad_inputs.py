@@ -101,10 +101,10 @@ def streamed_from_one_second(monkeypatch):
     paths it streamed."""
     from skemotion._encoders import _audio_features
 
-    streamed, original = [], _audio_features.stream_audio_file
+    streamed, original = [], _audio_features.stream_audio
     monkeypatch.setattr(
         _audio_features,
-        "stream_audio_file",
+        "stream_audio",
         lambda item, **kwargs: streamed.append(item) or original(item, **kwargs),
     )
     monkeypatch.setattr(_audio_features, "_BLOCK_SECONDS", 1.0)

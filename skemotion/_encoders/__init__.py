@@ -8,6 +8,7 @@ from ._audio_encoder import AudioEncoder
 from ._audio_features import AudioFeatures
 from ._face import FaceEncoder
 from ._image import ImageEncoder
+from ._segment import Segment
 from ._text import TextEncoder
 
-__all__ = ["AudioEncoder", "AudioFeatures", "FaceEncoder", "ImageEncoder", "TextEncoder"]
+__all__ = ["AudioEncoder", "AudioFeatures", "FaceEncoder", "ImageEncoder", "Segment", "TextEncoder"]

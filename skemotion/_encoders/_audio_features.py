@@ -16,10 +16,11 @@ from ._audio_items import (
     audio_duration,
     import_audio_library,
     load_waveform,
-    stream_audio_file,
+    stream_audio,
 )
 from ._base import BaseItemEncoder
 from ._frame_store import FrameStore
+from ._segment import Segment
 
 FEATURE_GROUPS = (
     "mfcc",
@@ -300,9 +301,7 @@ class AudioFeatures(AudioItemsMixin, BaseItemEncoder):
 
     def _decode(self, item):
         if self._streamed(item):
-            chunks = stream_audio_file(
-                item, sampling_rate=self.sampling_rate, caller="AudioFeatures"
-            )
+            chunks = stream_audio(item, sampling_rate=self.sampling_rate, caller="AudioFeatures")
             return self._recipe().extract_stream(chunks)
         waveform = load_waveform(
             item,
@@ -323,7 +322,7 @@ class AudioFeatures(AudioItemsMixin, BaseItemEncoder):
         from the decoder); worker processes receive whole waveforms.
         """
         return (
-            isinstance(item, (str, os.PathLike))
+            isinstance(item, (str, os.PathLike, Segment))
             and self.feature_set == "librosa"
             and not self._in_processes()
             and audio_duration(item, self.sampling_rate) > _BLOCK_SECONDS

