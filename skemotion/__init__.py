@@ -22,6 +22,7 @@ from ._encoders import (
 from ._metrics import EMOTION_SCORING, emotion_report
 from ._model_selection import GroupLeakageWarning, check_cv_groups, speaker_cv
 from ._pipeline import make_multimodal_pipeline
+from ._segmenter import SpeechSegmenter
 from ._speaker import SpeakerNormalizer
 from ._thresholds import TunedOffsetClassifierCV
 from .fusion import (
@@ -47,6 +48,7 @@ __all__ = [
     "LateFusionClassifier",
     "Segment",
     "SpeakerNormalizer",
+    "SpeechSegmenter",
     "StackingFusionClassifier",
     "TextEncoder",
     "TunedOffsetClassifierCV",
