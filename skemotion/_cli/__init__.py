@@ -1,4 +1,4 @@
-"""The ``skemotion`` command line: ``skemotion demo``, ``encode`` and ``evaluate``.
+"""The ``skemotion`` command line: ``skemotion demo``, ``encode``, ``evaluate`` and ``predict``.
 
 Each command is a module with ``add_parser(subparsers)``, which declares its arguments
 and sets ``func``, the function that runs it and returns the exit code; what the
@@ -11,14 +11,14 @@ once.
 
 import argparse
 
-from . import demo, encode, evaluate
+from . import demo, encode, evaluate, predict
 
 DESCRIPTION = """\
 Multimodal emotion recognition for scikit-learn: frozen pretrained encoders as
 transformers, fitted fusion estimators, and an on-disk embedding cache."""
 
 # In the order `skemotion --help` lists them.
-COMMANDS = (demo, encode, evaluate)
+COMMANDS = (demo, encode, evaluate, predict)
 
 
 def main(argv=None):

@@ -1,4 +1,5 @@
-"""What the commands share: usage errors, the run wrapper, the clock, the cache, outputs.
+"""What the commands share: usage errors, the run wrapper, the clock, the cache, the
+encoders, the inputs (folders, CSV columns) and the outputs.
 
 Nothing here imports a command module, so every command can import this one.
 """
@@ -12,6 +13,9 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
+from .._encoders._audio_items import AUDIO_SUFFIXES
+from .._encoders._image_items import IMAGE_SUFFIXES
+
 # --encoder NAME -> (the skemotion class, the kind of item it reads).
 ENCODERS = {
     "text": ("TextEncoder", "text"),
@@ -24,6 +28,8 @@ ENCODERS = {
 # RuntimeError of ImageEncoder and the device checks), an unreadable file (ValueError) or
 # cache (sqlite3.Error). Reported in one line with exit status 1, not as a traceback.
 SETUP_ERRORS = (ImportError, OSError, RuntimeError, ValueError, sqlite3.Error)
+# The files a folder input contributes, by the kind of item an encoder reads.
+SUFFIXES = {"audio": AUDIO_SUFFIXES, "image": IMAGE_SUFFIXES}
 
 
 class UsageError(Exception):
@@ -200,6 +206,129 @@ def build_encoder(name, *, cache, missing="error", on_error="raise", verbose=Fal
     return encoder.set_params(**given)
 
 
+def item_encoders(estimator):
+    """The skemotion encoders inside `estimator` (a pipeline, a fusion, one encoder).
+
+    Found through ``get_params(deep=True)``, so they are the very objects the
+    pipeline calls: setting a parameter on one changes the pipeline.
+    """
+    from .._encoders._base import BaseItemEncoder
+
+    found = [estimator] if isinstance(estimator, BaseItemEncoder) else []
+    if hasattr(estimator, "get_params"):
+        for value in estimator.get_params(deep=True).values():
+            if isinstance(value, BaseItemEncoder) and not any(value is f for f in found):
+                found.append(value)
+    return found
+
+
+def encoder_kind(encoder):
+    """The kind of item an encoder reads (``"text"``, ``"image"``, ``"audio"``)."""
+    import skemotion
+
+    for class_name, kind in ENCODERS.values():
+        if isinstance(encoder, getattr(skemotion, class_name)):
+            return kind
+    return None
+
+
+# --- inputs: the files of a folder, the column of a CSV ---------------------------------------
+
+
+def list_folder_files(folder, kinds):
+    """The files under `folder` of the `kinds` of item, at any depth, sorted.
+
+    A Series of their paths, indexed by their paths relative to `folder` (POSIX
+    style); no such file at all is an error that names the folder and the suffixes.
+    """
+    import pandas as pd
+
+    from ..datasets._base import list_files
+
+    suffixes = set().union(*(SUFFIXES[kind] for kind in kinds))
+    files = list_files(folder, suffixes, recursive=True)
+    if not files:
+        raise FileNotFoundError(
+            f"no {' or '.join(kinds)} files ({' '.join(sorted(suffixes))}) under {folder}, "
+            "at any depth"
+        )
+    ids = [file.relative_to(folder).as_posix() for file in files]
+    return pd.Series([str(file) for file in files], index=ids, name="/".join(kinds))
+
+
+def read_csv_column(path, column, *, id_column=None, paths=True, allow_empty=False):
+    """`column` of the CSV at `path` as a Series, indexed by the row number or `id_column`.
+
+    `paths`: the cells are file paths, and relative ones are resolved against the CSV's
+    folder. Empty cells are NaN; without `allow_empty` they are an error that names
+    their ids and says to pass ``--on-error skip``.
+    """
+    import pandas as pd
+
+    from .._encoders._items import is_missing
+
+    try:
+        frame = pd.read_csv(path, dtype=str)  # texts stay texts; empty cells are NaN
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path} is not UTF-8 text (byte {exc.object[exc.start : exc.start + 1]!r} at "
+            f"offset {exc.start}): a CSV in another encoding (Latin-1, Windows-1252) or "
+            "not a CSV at all. Save it as UTF-8, e.g. iconv -f latin1 -t utf-8"
+        ) from None
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"{path} is not a readable CSV ({exc})") from None
+    available = ", ".join(map(repr, frame.columns))
+    if column is None:
+        raise UsageError(
+            f"a CSV input needs --column, the column of items; {path.name} has columns {available}"
+        )
+    for flag, name in (("--column", column), ("--id-column", id_column)):
+        if name is not None and name not in frame:
+            raise UsageError(
+                f"{flag} {name!r} is not a column of {path.name}; its columns are {available}"
+            )
+    if frame.empty:
+        raise ValueError(f"{path} has no rows")
+    items = frame[column]
+    if id_column is not None:
+        items.index = pd.Index(frame[id_column], name=id_column)
+        _check_unique_ids(items.index, id_column)
+    if paths:
+        items = resolve_csv_paths(items, path)
+    empty = items.map(is_missing).to_numpy(bool)
+    if empty.any() and not allow_empty:
+        raise ValueError(
+            f"column {column!r} of {path.name} has {empty.sum()} empty "
+            f"cell(s) (ids {id_list(items.index[empty])}); pass --on-error "
+            "skip to write NaN rows for them, or fill or drop those rows"
+        )
+    return items
+
+
+def resolve_csv_paths(cells, csv):
+    """The file paths of `cells`, relative ones read from the folder of the CSV `csv`."""
+    from .._encoders._items import is_missing
+
+    folder = csv.parent
+    return cells.map(lambda v: v if is_missing(v) else str(folder / Path(v).expanduser()))
+
+
+def _check_unique_ids(ids, column):
+    repeated = ids[ids.duplicated()]
+    if len(repeated):
+        raise ValueError(
+            f"--id-column {column!r} repeats ids ({id_list(repeated.unique())}); "
+            "ids must name one row each"
+        )
+
+
+def id_list(ids):
+    """Up to a few ids, quoted where they are texts, and how many more."""
+    from ..datasets._base import name_list
+
+    return name_list(ids)
+
+
 # --- outputs ---------------------------------------------------------------------------------
 
 
@@ -226,3 +355,19 @@ def check_writable(path, what, *, folder=False):
         raise PermissionError(
             f"{what} {path}: {existing} is not writable; pass a path in a folder you can write to"
         )
+
+
+def check_parquet_writer(path, *, instead):
+    """Refuse, before any work, a .parquet `path` when pyarrow is missing.
+
+    Checked before the work, so that nobody waits an hour to learn that pyarrow is
+    missing; `instead` names the other format the command writes (``"an .npz file"``).
+    """
+    if path.suffix.lower() == ".parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError as exc:
+            raise ImportError(
+                f"writing {path.name} (.parquet) requires pyarrow: pip install "
+                f"'skemotion[parquet]' (or pyarrow), or write {instead}"
+            ) from exc

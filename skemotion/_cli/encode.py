@@ -4,24 +4,27 @@ import argparse
 import sys
 from pathlib import Path
 
-from .._encoders._audio_items import AUDIO_SUFFIXES
-from .._encoders._image_items import IMAGE_SUFFIXES
-from ._common import (
+from ._common import (  # noqa: F401 (AUDIO_SUFFIXES, IMAGE_SUFFIXES: this command's input)
+    AUDIO_SUFFIXES,
     ENCODERS,
+    IMAGE_SUFFIXES,
+    SUFFIXES,
     CacheCounter,
     Clock,
     UsageError,
     add_cache_arguments,
     build_encoder,
     cache_option,
+    check_parquet_writer,
     check_writable,
+    id_list,
     int_in,
+    list_folder_files,
     open_cache,
+    read_csv_column,
     run_command,
 )
 
-# The files a folder input contributes, by kind.
-SUFFIXES = {"audio": AUDIO_SUFFIXES, "image": IMAGE_SUFFIXES}
 OUTPUT_SUFFIXES = (".npz", ".parquet")
 
 DESCRIPTION = """\
@@ -131,7 +134,7 @@ def _encode(args):
         device=args.device,
     )
     check_writable(output, "-o/--output")
-    _check_writer(output)
+    check_parquet_writer(output, instead="an .npz file")
     items = read_items(args)
     counter = CacheCounter(cache)
     X = encoder.fit_transform(items)
@@ -155,76 +158,30 @@ def read_items(args):
                 raise UsageError(f"{flag} applies to a CSV input; {path} is a folder")
         return list_folder(path, args.encoder)
     if path.suffix.lower() == ".csv" and path.is_file():
-        return read_csv_column(path, args)
+        return _read_csv(path, args)
     state = "is not a folder or a .csv file" if path.exists() else "does not exist"
     raise FileNotFoundError(f"INPUT {path} {state}; pass a folder of files or a CSV file")
 
 
 def list_folder(folder, encoder):
     """The files under `folder` that `encoder` reads, sorted, ids relative to `folder`."""
-    import pandas as pd
-
-    from ..datasets._base import list_files
-
     kind = ENCODERS[encoder][1]
     if kind not in SUFFIXES:
         raise UsageError(
             f"--encoder {encoder} reads a CSV column of texts (--column); "
             f"a folder input needs one of {', '.join(_file_encoders())}"
         )
-    suffixes = SUFFIXES[kind]
-    files = list_files(folder, suffixes, recursive=True)
-    if not files:
-        raise FileNotFoundError(
-            f"no {kind} files ({' '.join(sorted(suffixes))}) under {folder}, at any depth"
-        )
-    ids = [file.relative_to(folder).as_posix() for file in files]
-    return pd.Series([str(file) for file in files], index=ids, name=kind)
+    return list_folder_files(folder, [kind]).rename(kind)
 
 
-def read_csv_column(path, args):
-    """`args.column` of the CSV at `path`, file paths resolved, indexed by the ids."""
-    import pandas as pd
-
-    from .._encoders._items import is_missing
-
-    try:
-        frame = pd.read_csv(path, dtype=str)  # texts stay texts; empty cells are NaN
-    except UnicodeDecodeError as exc:
-        raise ValueError(
-            f"{path} is not UTF-8 text (byte {exc.object[exc.start : exc.start + 1]!r} at "
-            f"offset {exc.start}): a CSV in another encoding (Latin-1, Windows-1252) or "
-            "not a CSV at all. Save it as UTF-8, e.g. iconv -f latin1 -t utf-8"
-        ) from None
-    except pd.errors.ParserError as exc:
-        raise ValueError(f"{path} is not a readable CSV ({exc})") from None
-    available = ", ".join(map(repr, frame.columns))
-    if args.column is None:
-        raise UsageError(
-            f"a CSV input needs --column, the column of items; {path.name} has columns {available}"
-        )
-    for flag, column in (("--column", args.column), ("--id-column", args.id_column)):
-        if column is not None and column not in frame:
-            raise UsageError(
-                f"{flag} {column!r} is not a column of {path.name}; its columns are {available}"
-            )
-    if frame.empty:
-        raise ValueError(f"{path} has no rows")
-    items = frame[args.column]
-    if args.id_column is not None:
-        items.index = pd.Index(frame[args.id_column], name=args.id_column)
-        _check_unique_ids(items.index, args.id_column)
-    if ENCODERS[args.encoder][1] != "text":
-        folder = path.parent
-        items = items.map(lambda v: v if is_missing(v) else str(folder / Path(v).expanduser()))
-    empty = items.map(is_missing).to_numpy(bool)
-    if empty.any() and args.on_error != "skip":
-        raise ValueError(
-            f"column {args.column!r} of {path.name} has {empty.sum()} empty "
-            f"cell(s) (ids {_id_list(items.index[empty])}); pass --on-error "
-            "skip to write NaN rows for them, or fill or drop those rows"
-        )
-    return items
+def _read_csv(path, args):
+    return read_csv_column(
+        path,
+        args.column,
+        id_column=args.id_column,
+        paths=ENCODERS[args.encoder][1] != "text",
+        allow_empty=args.on_error == "skip",
+    )
 
 
 def write_output(path, X, ids, feature_names):
@@ -245,33 +202,12 @@ def write_output(path, X, ids, feature_names):
     frame.to_parquet(path, index=False, engine="pyarrow")
 
 
-def _check_writer(path):
-    # Checked before encoding, so that nobody waits an hour to learn that pyarrow is missing.
-    if path.suffix.lower() == ".parquet":
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError as exc:
-            raise ImportError(
-                f"writing {path.name} (.parquet) requires pyarrow: pip install "
-                "'skemotion[parquet]' (or pyarrow), or write an .npz file"
-            ) from exc
-
-
 def _output_path(text):
     if Path(text).suffix.lower() not in OUTPUT_SUFFIXES:
         raise argparse.ArgumentTypeError(
             f"{text!r} must end in .npz or .parquet, which are the formats written"
         )
     return text
-
-
-def _check_unique_ids(ids, column):
-    repeated = ids[ids.duplicated()]
-    if len(repeated):
-        raise ValueError(
-            f"--id-column {column!r} repeats ids ({_id_list(repeated.unique())}); "
-            "ids must name one row each"
-        )
 
 
 def _nan_rows(X):
@@ -283,13 +219,7 @@ def _nan_rows(X):
 def _skipped_summary(skipped):
     if not len(skipped):
         return ""
-    return f"{len(skipped):,} skipped, written as NaN rows (ids {_id_list(skipped)}); "
-
-
-def _id_list(ids):
-    from ..datasets._base import name_list
-
-    return name_list(ids)
+    return f"{len(skipped):,} skipped, written as NaN rows (ids {id_list(skipped)}); "
 
 
 def _file_encoders():

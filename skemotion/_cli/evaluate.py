@@ -26,6 +26,7 @@ from ._common import (
     cache_option,
     check_writable,
     int_in,
+    item_encoders,
     open_cache,
     run_command,
 )
@@ -58,6 +59,11 @@ shuffled StratifiedKFold. The report gives accuracy, macro-F1, weighted-F1 and U
 (unweighted average recall) of the out-of-fold predictions pooled, their mean and
 standard deviation over the folds, and each emotion's recall.
 
+--save MODEL.joblib then fits the same pipeline on all the items loaded and writes it
+with joblib, for `skemotion predict MODEL ITEMS...` or `joblib.load(MODEL)` in
+Python. A model file is code: loading it runs what it holds, so share and load only
+model files you trust.
+
 MELD, GoEmotions and FER-2013 are distributed in splits: --split picks the one to
 load and cross-validate (MELD, GoEmotions: train, dev or test; default train.
 FER-2013: all, train, test, public_test or private_test; default all)."""
@@ -67,6 +73,7 @@ examples:
   skemotion evaluate ravdess ~/data/ravdess --class-weight balanced
   skemotion evaluate ravdess ~/data/ravdess --n-samples 300 --folds 3   # a quick run
   skemotion evaluate meld ~/data/MELD --split dev --output meld_dev.json
+  skemotion evaluate ravdess ~/data/ravdess --save ravdess.joblib   # then: skemotion predict
   skemotion evaluate goemotions ~/data/goemotions --n-samples 2000
   skemotion evaluate fer2013 ~/data/fer2013 --split test --encoder image=face
   skemotion evaluate emodb ~/data/emodb --encoder audio=audio:~/models/wavlm-base-plus"""
@@ -135,6 +142,13 @@ def add_parser(subparsers):
         default=None,
         help="also write the scores, per fold and per emotion, as JSON",
     )
+    parser.add_argument(
+        "--save",
+        metavar="MODEL.joblib",
+        default=None,
+        help="then fit the pipeline on all the items loaded and write it with joblib, "
+        "for 'skemotion predict' (a model file is code: load only files you trust)",
+    )
     add_cache_arguments(parser)
     parser.set_defaults(func=run, parser=parser)
     return parser
@@ -165,6 +179,8 @@ def _evaluate(args):
         seconds=round(clock.elapsed(), 1),
     )
     print_results(results)
+    if args.save is not None:
+        results["model"] = str(save_model(setup, args.save))
     if args.n_jobs in (None, 1):  # workers' lookups are counted in the workers
         print(f"Cache: {counter.summary()}")
     if args.output is not None:
@@ -176,8 +192,9 @@ def prepare(args):
     """Load the data and build the pipeline and the folds; usage errors come first."""
     from sklearn.utils import Bunch
 
-    if args.output is not None:  # before the cross-validation, not after it
-        check_writable(args.output, "--output")
+    for flag, path in (("--output", args.output), ("--save", args.save)):
+        if path is not None:  # before the cross-validation, not after it
+            check_writable(path, flag)
     loader_kwargs = split_kwargs(args.dataset, args.split)
     chosen = choose_encoders(args.encoder)
     data = load_dataset(args.dataset, args.path, loader_kwargs, args.n_samples)
@@ -315,6 +332,30 @@ def build_pipeline(chosen, *, cache=None, class_weight=None):
         return make_pipeline(*encoders.values(), *classifier)
     fusion = LateFusionClassifier(make_pipeline(*classifier))
     return make_multimodal_pipeline(encoders, fusion=fusion)
+
+
+def save_model(setup, path):
+    """Fit the pipeline on all of `setup`'s items and write it to `path`; return the path.
+
+    What is written is the fitted pipeline itself, nothing wrapped around it: fitted
+    on the DataFrame of modality columns, it knows them (``feature_names_in_``) and the
+    emotions (``classes_``), which is what ``skemotion predict`` and
+    ``joblib.load(path).predict(X)`` need. Its encoders are left without a cache and
+    a progress bar of their own (``cache=None``: the ``set_config`` cache of the
+    session that loads it), so that the file does not point into this machine's
+    cache folder; ``skemotion predict`` sets its ``--cache``.
+    """
+    import joblib
+
+    path = Path(path).expanduser()
+    print(f"Fitting the pipeline on all {len(setup.y):,} items ...", flush=True)
+    model = setup.pipeline.fit(setup.X, setup.y)
+    for encoder in item_encoders(model):
+        encoder.set_params(cache=None, verbose=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, path)
+    print(f"Saved the fitted pipeline to {path.resolve()} (skemotion predict {path} ITEMS...)")
+    return path.resolve()
 
 
 def make_cv(frame, folds, dataset):
