@@ -327,7 +327,10 @@ def predict_items(model, items, *, on_error="raise", predict=predict_batch):
         ) from exc
     if not results:
         first = errors[min(errors)]
-        raise ValueError(f"none of the {n:,} item(s) could be predicted; the first: {first}")
+        raise ValueError(
+            f"none of the {n:,} item(s) could be predicted, so nothing is written; the "
+            f"first: {first}. Check that the items are what the model reads"
+        )
     emotion = np.full(n, None, dtype=object)
     proba = None
     for batch, (batch_labels, batch_proba) in results.items():
