@@ -25,6 +25,7 @@ from ._pipeline import make_multimodal_pipeline
 from ._segmenter import SpeechSegmenter
 from ._speaker import SpeakerNormalizer
 from ._thresholds import TunedOffsetClassifierCV
+from ._timeline import predict_timeline
 from .fusion import (
     AttentionFusionClassifier,
     EarlyFusion,
@@ -57,6 +58,7 @@ __all__ = [
     "emotion_report",
     "get_config",
     "make_multimodal_pipeline",
+    "predict_timeline",
     "set_config",
     "speaker_cv",
     "weight_grid",
