@@ -4,8 +4,10 @@
   (rows normalised to recall, so that a rare emotion shows as clearly as a common one).
 - :class:`ModalityWeightsDisplay`: the cross-validated score of a grid search against
   the modality weights it tried (``fusion__weights``, see :func:`~skemotion.weight_grid`).
+- :class:`EmotionTimelineDisplay`: the emotion probabilities over the time of a long
+  recording, segment by segment (:func:`~skemotion.predict_timeline`).
 
-Both need matplotlib (``pip install 'skemotion[plot]'``), imported when a plot is drawn:
+All need matplotlib (``pip install 'skemotion[plot]'``), imported when a plot is drawn:
 importing this module does not import it. As in scikit-learn, ``from_*`` class methods
 compute and draw in one call, ``plot(ax=...)`` draws on given axes, and the drawn
 objects are kept in attributes ending in ``_`` (``ax_``, ``figure_``, ...).
@@ -47,7 +49,7 @@ _substitute_display_parameters = Substitution(
             Keyword arguments of ``imshow`` and of the cell texts."""
 )
 
-__all__ = ["ConfusionMatrixDisplay", "ModalityWeightsDisplay"]
+__all__ = ["ConfusionMatrixDisplay", "EmotionTimelineDisplay", "ModalityWeightsDisplay"]
 
 EXTRA = "plot"
 
@@ -670,3 +672,267 @@ def _profile(weight, mean, std):
     )
     best = frame.sort_values(["weight", "mean", "candidate"], ascending=[True, False, True])
     return best.drop_duplicates("weight").reset_index(drop=True)
+
+
+class EmotionTimelineDisplay:
+    """Emotion probabilities over the time of a recording, from :func:`~skemotion.predict_timeline`.
+
+    Build it with :meth:`from_timeline`. Each segment of speech is a stretch of the
+    time axis: its probability of each emotion is drawn over it, as one line per
+    emotion (``kind="lines"``, the stretch shaded in the colour of the emotion
+    predicted there) or as bands stacked to 1 (``kind="stacked"``). Between segments
+    (no speech) nothing is drawn. A timeline without probabilities (a classifier
+    without ``predict_proba``) shows the shaded segments only.
+
+    Parameters
+    ----------
+    start : array-like of shape (n_segments,)
+        Where each segment starts, in seconds.
+    end : array-like of shape (n_segments,)
+        Where each segment ends, in seconds.
+    emotion : array-like of shape (n_segments,)
+        The emotion predicted for each segment.
+    proba : DataFrame of shape (n_segments, n_classes) or None, default=None
+        The probability of each class (one column per class, named by it), or None.
+
+    Attributes
+    ----------
+    classes_ : list
+        The emotions, in the order of the probability columns (then any predicted
+        emotion without one).
+    colors_ : dict
+        The colour of each emotion.
+    lines_ : dict of matplotlib Line2D
+        The line of each emotion (``kind="lines"``); empty otherwise.
+    fills_ : dict of matplotlib PolyCollection
+        The band of each emotion (``kind="stacked"``); empty otherwise.
+    spans_ : list of matplotlib Patch
+        The shaded stretch of each segment, in time order; empty when not shaded.
+    ax_ : matplotlib Axes
+        Axes with the plot.
+    figure_ : matplotlib Figure
+        Figure holding the axes.
+
+    See Also
+    --------
+    skemotion.predict_timeline : The timeline this plots.
+    skemotion.SpeechSegmenter : How the segments are found.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from skemotion.plots import EmotionTimelineDisplay
+    >>> timeline = pd.DataFrame({
+    ...     "start": [0.5, 3.0, 6.2], "end": [2.4, 5.1, 8.0],
+    ...     "emotion": ["calm", "angry", "angry"],
+    ...     "proba_angry": [0.2, 0.7, 0.9], "proba_calm": [0.8, 0.3, 0.1],
+    ... })
+    >>> disp = EmotionTimelineDisplay.from_timeline(timeline)
+    >>> sorted(disp.lines_), len(disp.spans_)
+    (['angry', 'calm'], 3)
+    >>> disp.ax_.get_xlabel()
+    'time (s)'
+    """
+
+    def __init__(self, start, end, emotion, proba=None):
+        self.start = start
+        self.end = end
+        self.emotion = emotion
+        self.proba = proba
+
+    @classmethod
+    def from_timeline(
+        cls,
+        timeline,
+        *,
+        kind="lines",
+        shade=None,
+        colors=None,
+        ax=None,
+        line_kw=None,
+        span_kw=None,
+    ):
+        """Plot a timeline: the DataFrame :func:`~skemotion.predict_timeline` returns.
+
+        Parameters
+        ----------
+        timeline : DataFrame
+            Columns ``start``, ``end`` (seconds) and ``emotion``, and optionally
+            ``proba_<class>`` for each class.
+        kind : {"lines", "stacked"}, default="lines"
+            One line per emotion, or the probabilities stacked to 1 as bands.
+        shade : bool or None, default=None
+            Shade each segment in the colour of its predicted emotion. None: shade
+            with ``kind="lines"`` and without probabilities, not under stacked bands.
+        colors : dict or None, default=None
+            Colour of some emotions (``{"angry": "red"}``); the others take the
+            colours of matplotlib's ``tab10`` (``tab20`` beyond ten) in class order.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; None makes a new figure.
+        line_kw : dict or None, default=None
+            Keyword arguments of the lines' ``ax.plot`` (or the bands'
+            ``ax.fill_between``).
+        span_kw : dict or None, default=None
+            Keyword arguments of the shaded segments' ``ax.axvspan``.
+
+        Returns
+        -------
+        display : EmotionTimelineDisplay
+            The display, with ``classes_``, ``colors_``, ``lines_``, ``fills_``,
+            ``spans_``, ``ax_`` and ``figure_`` set.
+        """
+        caller = f"{cls.__name__}.from_timeline"
+        _check_matplotlib(caller)
+        if not isinstance(timeline, pd.DataFrame):
+            raise TypeError(
+                f"{caller}: timeline must be a DataFrame (what predict_timeline returns); "
+                f"got {type(timeline).__name__}."
+            )
+        missing = [name for name in ("start", "end", "emotion") if name not in timeline]
+        if missing:
+            raise ValueError(
+                f"{caller}: the timeline has no column {missing} (its columns: "
+                f"{list(timeline.columns)}); pass the DataFrame predict_timeline returns, "
+                "with start, end, emotion and proba_<class> columns."
+            )
+        proba_columns = [name for name in timeline.columns if str(name).startswith("proba_")]
+        proba = None
+        if proba_columns:
+            proba = timeline[proba_columns].copy()
+            proba.columns = [str(name)[len("proba_") :] for name in proba_columns]
+        display = cls(
+            timeline["start"].to_numpy(),
+            timeline["end"].to_numpy(),
+            timeline["emotion"].to_numpy(),
+            proba,
+        )
+        return display.plot(
+            kind=kind, shade=shade, colors=colors, ax=ax, line_kw=line_kw, span_kw=span_kw
+        )
+
+    def plot(self, *, kind="lines", shade=None, colors=None, ax=None, line_kw=None, span_kw=None):
+        """Draw the timeline.
+
+        Parameters
+        ----------
+        kind : {"lines", "stacked"}, default="lines"
+            One line per emotion, or the probabilities stacked to 1 as bands.
+        shade : bool or None, default=None
+            Shade each segment in the colour of its predicted emotion. None: shade
+            with ``kind="lines"`` and without probabilities, not under stacked bands.
+        colors : dict or None, default=None
+            Colour of some emotions; the others take ``tab10`` (``tab20``) colours.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; None makes a new figure.
+        line_kw : dict or None, default=None
+            Keyword arguments of the lines' ``ax.plot`` (the bands' ``fill_between``).
+        span_kw : dict or None, default=None
+            Keyword arguments of the shaded segments' ``ax.axvspan``.
+
+        Returns
+        -------
+        display : EmotionTimelineDisplay
+            The display, with ``classes_``, ``colors_``, ``lines_``, ``fills_``,
+            ``spans_``, ``ax_`` and ``figure_`` set.
+        """
+        caller = f"{type(self).__name__}.plot"
+        _check_matplotlib(caller)
+        if kind not in ("lines", "stacked"):
+            raise ValueError(f"{caller}: kind must be 'lines' or 'stacked'; got {kind!r}.")
+        start, end, emotion, proba = _timeline_arrays(self, caller)
+        classes = [] if proba is None else list(proba.columns)
+        classes += sorted({e for e in emotion.tolist() if e not in classes}, key=str)
+        self.classes_ = classes
+        self.colors_ = _class_colors(classes, colors, caller)
+        ax = _axes(ax, caller)
+        self.lines_, self.fills_, self.spans_ = {}, {}, []
+        order = np.argsort(start, kind="stable")
+        start, end, emotion = start[order], end[order], emotion[order]
+        if proba is not None:
+            values = proba.to_numpy(dtype=float)[order]
+            # Each segment from its start to its end, then a gap (NaN) before the next.
+            x = np.column_stack([start, end, np.full(start.size, np.nan)]).ravel()
+            lower = np.zeros(x.size)
+            for k, name in enumerate(proba.columns):
+                y = np.column_stack([values[:, k], values[:, k], np.full(start.size, np.nan)])
+                y = y.ravel()
+                if kind == "lines":
+                    kwargs = {"color": self.colors_[name], "label": str(name), **(line_kw or {})}
+                    (self.lines_[name],) = ax.plot(x, y, **kwargs)
+                else:
+                    kwargs = {
+                        "color": self.colors_[name],
+                        "label": str(name),
+                        "alpha": 0.8,
+                        "linewidth": 0,
+                        **(line_kw or {}),
+                    }
+                    upper = lower + np.nan_to_num(y)
+                    self.fills_[name] = ax.fill_between(
+                        x, lower, upper, where=np.isfinite(y), **kwargs
+                    )
+                    lower = upper
+        if shade is None:
+            shade = kind == "lines" or proba is None
+        if shade:
+            labelled = set(self.lines_) | set(self.fills_)
+            for a, b, name in zip(start, end, emotion, strict=True):
+                kwargs = {"color": self.colors_[name], "alpha": 0.15, "linewidth": 0}
+                if name not in labelled:  # one legend entry per emotion without a line
+                    kwargs["label"] = f"{name} (predicted)"
+                    labelled.add(name)
+                self.spans_.append(ax.axvspan(a, b, **{**kwargs, **(span_kw or {})}))
+        ax.set_xlabel("time (s)")
+        if proba is not None:
+            ax.set(ylabel="probability", ylim=(0, 1.02))
+        else:
+            ax.set_yticks([])
+        if start.size:
+            ax.set_xlim(min(0.0, float(start.min())), float(end.max()))
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self
+
+
+def _timeline_arrays(display, caller):
+    """start, end, emotion as arrays and proba as a DataFrame (or None), checked."""
+    start = np.asarray(display.start, dtype=float).ravel()
+    end = np.asarray(display.end, dtype=float).ravel()
+    emotion = np.asarray(display.emotion, dtype=object).ravel()
+    if not start.size == end.size == emotion.size:
+        raise ValueError(
+            f"{caller}: start, end and emotion must have one value per segment; got "
+            f"{start.size}, {end.size} and {emotion.size}."
+        )
+    if not (np.isfinite(start).all() and np.isfinite(end).all()) or (end < start).any():
+        raise ValueError(
+            f"{caller}: each segment needs finite times with start <= end (seconds); "
+            "pass the timeline predict_timeline returns."
+        )
+    proba = display.proba
+    if proba is not None:
+        proba = pd.DataFrame(proba)
+        if len(proba) != start.size:
+            raise ValueError(f"{caller}: proba has {len(proba)} rows for {start.size} segments.")
+        values = proba.to_numpy(dtype=float)
+        if not np.isfinite(values).all() or (values < 0).any() or (values > 1 + 1e-6).any():
+            raise ValueError(f"{caller}: probabilities must be finite, in [0, 1].")
+    return start, end, emotion, proba
+
+
+def _class_colors(classes, colors, caller):
+    """A colour per class: the given ones, then tab10 (tab20 beyond ten) in class order."""
+    matplotlib = import_optional_dependency("matplotlib", extra=EXTRA, caller=caller)
+    if colors is not None and not isinstance(colors, Mapping):
+        raise TypeError(
+            f"{caller}: colors must be a dict {{emotion: colour}}; got {type(colors).__name__}."
+        )
+    cmap = matplotlib.colormaps["tab10" if len(classes) <= 10 else "tab20"]
+    result = {}
+    for k, name in enumerate(classes):
+        given = (colors or {}).get(name)
+        result[name] = given if given is not None else cmap(k % cmap.N)
+    return result

@@ -249,3 +249,102 @@ def test_missing_matplotlib_says_how_to_install(monkeypatch):
         ModalityWeightsDisplay.from_cv_results(_cv_results(TWO, np.zeros(5)))
     with pytest.raises(ImportError, match=r"ConfusionMatrixDisplay.from_predictions requires"):
         ConfusionMatrixDisplay.from_predictions([0, 1], [0, 1])
+
+
+# --- EmotionTimelineDisplay ----------------------------------------------------------------
+
+from skemotion.plots import EmotionTimelineDisplay  # noqa: E402
+
+
+def _timeline(proba=True):
+    timeline = pd.DataFrame(
+        {
+            "start": [0.5, 3.0, 6.2],
+            "end": [2.4, 5.1, 8.0],
+            "emotion": ["calm", "angry", "angry"],
+        }
+    )
+    if proba:
+        timeline["proba_angry"] = [0.2, 0.7, 0.9]
+        timeline["proba_calm"] = [0.8, 0.3, 0.1]
+    return timeline
+
+
+def test_timeline_lines_follow_each_segment():
+    disp = EmotionTimelineDisplay.from_timeline(_timeline())
+    assert disp.classes_ == ["angry", "calm"]
+    assert set(disp.lines_) == {"angry", "calm"} and disp.fills_ == {}
+    line = disp.lines_["angry"]
+    x, y = line.get_xdata(), line.get_ydata()
+    # Each segment from start to end at its probability, a NaN gap between segments.
+    np.testing.assert_array_equal(x, [0.5, 2.4, np.nan, 3.0, 5.1, np.nan, 6.2, 8.0, np.nan])
+    np.testing.assert_array_equal(y, [0.2, 0.2, np.nan, 0.7, 0.7, np.nan, 0.9, 0.9, np.nan])
+    assert line.get_label() == "angry"
+    assert matplotlib.colors.to_hex(line.get_color()) == "#1f77b4"  # tab10's first colour
+    assert matplotlib.colors.to_hex(disp.lines_["calm"].get_color()) == "#ff7f0e"
+    assert len(disp.spans_) == 3
+    # The spans are shaded in the colour of the predicted emotion, in time order.
+    span_colors = [matplotlib.colors.to_rgb(span.get_facecolor()) for span in disp.spans_]
+    expected = [matplotlib.colors.to_rgb(disp.colors_[e]) for e in ["calm", "angry", "angry"]]
+    np.testing.assert_allclose(span_colors, expected)
+    assert [round(s.get_x(), 3) for s in disp.spans_] == [0.5, 3.0, 6.2]
+    assert disp.ax_.get_xlabel() == "time (s)" and disp.ax_.get_ylabel() == "probability"
+    assert disp.ax_.get_xlim() == (0.0, 8.0) and disp.ax_.get_ylim() == (0.0, 1.02)
+    assert disp.figure_ is disp.ax_.figure
+    legend = [t.get_text() for t in disp.ax_.get_legend().get_texts()]
+    assert legend == ["angry", "calm"]
+
+
+def test_timeline_stacked_bands_on_given_axes():
+    fig, ax = plt.subplots()
+    disp = EmotionTimelineDisplay.from_timeline(
+        _timeline().iloc[::-1], kind="stacked", ax=ax, colors={"calm": "green"}
+    )
+    assert disp.ax_ is ax and disp.figure_ is fig
+    assert disp.lines_ == {} and set(disp.fills_) == {"angry", "calm"}
+    assert disp.spans_ == []  # no shading under the bands by default
+    calm = disp.fills_["calm"]
+    np.testing.assert_allclose(calm.get_facecolor()[0][:3], matplotlib.colors.to_rgb("green"))
+    # The calm band lies on top of the angry one, up to 1 in each segment: three pieces.
+    tops = [path.vertices[:, 1].max() for path in calm.get_paths()]
+    np.testing.assert_allclose(tops, [1.0, 1.0, 1.0])
+    bottoms = sorted(path.vertices[:, 1].min() for path in calm.get_paths())
+    np.testing.assert_allclose(bottoms, [0.2, 0.7, 0.9])
+    shaded = EmotionTimelineDisplay.from_timeline(_timeline(), kind="stacked", shade=True)
+    assert len(shaded.spans_) == 3
+
+
+def test_timeline_without_probabilities_shades_the_predictions():
+    disp = EmotionTimelineDisplay.from_timeline(_timeline(proba=False))
+    assert disp.lines_ == {} and disp.fills_ == {} and len(disp.spans_) == 3
+    assert disp.classes_ == ["angry", "calm"]
+    legend = [t.get_text() for t in disp.ax_.get_legend().get_texts()]
+    assert legend == ["calm (predicted)", "angry (predicted)"]
+    assert list(disp.ax_.get_yticks()) == []
+
+
+def test_timeline_display_of_an_empty_timeline():
+    disp = EmotionTimelineDisplay.from_timeline(_timeline().iloc[:0])
+    assert disp.spans_ == [] and all(len(line.get_xdata()) == 0 for line in disp.lines_.values())
+    assert disp.ax_.get_legend() is None
+
+
+def test_timeline_display_bad_inputs():
+    with pytest.raises(TypeError, match="timeline must be a DataFrame"):
+        EmotionTimelineDisplay.from_timeline([[0, 1, "calm"]])
+    with pytest.raises(ValueError, match=r"no column \['emotion'\].*predict_timeline"):
+        EmotionTimelineDisplay.from_timeline(_timeline().drop(columns="emotion"))
+    with pytest.raises(ValueError, match="kind must be 'lines' or 'stacked'; got 'bars'"):
+        EmotionTimelineDisplay.from_timeline(_timeline(), kind="bars")
+    bad = _timeline()
+    bad.loc[1, "end"] = 1.0
+    with pytest.raises(ValueError, match="start <= end"):
+        EmotionTimelineDisplay.from_timeline(bad)
+    bad = _timeline()
+    bad.loc[0, "proba_calm"] = np.nan
+    with pytest.raises(ValueError, match=r"probabilities must be finite, in \[0, 1\]"):
+        EmotionTimelineDisplay.from_timeline(bad)
+    with pytest.raises(TypeError, match="colors must be a dict"):
+        EmotionTimelineDisplay.from_timeline(_timeline(), colors=["red"])
+    with pytest.raises(ValueError, match="one value per segment"):
+        EmotionTimelineDisplay([0, 1], [1], ["calm", "calm"]).plot()
