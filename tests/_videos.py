@@ -54,12 +54,23 @@ def ravdess_clips(emotion=None, actor=None):
     ]
 
 
-def write_video(path, faces, audio=None, *, audio_rate=16000, fps=10, side=128, seconds=None):
+def write_video(
+    path,
+    faces,
+    audio=None,
+    *,
+    audio_rate=16000,
+    fps=10,
+    side=128,
+    seconds=None,
+    width=None,
+    height=None,
+):
     """Write an H.264 (+ AAC) video showing `faces` in turn, with `audio` as its track.
 
     The clip lasts `seconds`, or as long as `audio`. Each face (2-D uint8) is resized to
-    `side` pixels and centred on a mid-grey frame 1.5 times larger, so that a face
-    detector sees some background around it.
+    `side` pixels and centred on a mid-grey frame (`width` x `height`, by default 1.5
+    times the face), so that a face detector sees some background around it.
     """
     import av
     import cv2
@@ -67,19 +78,21 @@ def write_video(path, faces, audio=None, *, audio_rate=16000, fps=10, side=128, 
     if seconds is None:
         seconds = len(audio) / audio_rate
     n_frames = max(1, int(round(seconds * fps)))
-    frame_side = int(side * 1.5) // 2 * 2
-    offset = (frame_side - side) // 2
+    width = width or int(side * 1.5) // 2 * 2
+    height = height or width
+    top, left = (height - side) // 2, (width - side) // 2
     with av.open(str(path), "w") as container:
         video = container.add_stream("libx264", rate=fps)
-        video.width = video.height = frame_side
+        video.width, video.height = width, height
         video.pix_fmt = "yuv420p"
+        video.options = {"preset": "ultrafast"}
         sound = None
         if audio is not None:
             sound = container.add_stream("aac", rate=audio_rate, layout="mono")
         for k in range(n_frames):
             face = faces[k * len(faces) // n_frames]
-            canvas = np.full((frame_side, frame_side), 128, np.uint8)
-            canvas[offset : offset + side, offset : offset + side] = cv2.resize(
+            canvas = np.full((height, width), 128, np.uint8)
+            canvas[top : top + side, left : left + side] = cv2.resize(
                 face, (side, side), interpolation=cv2.INTER_CUBIC
             )
             frame = av.VideoFrame.from_ndarray(np.repeat(canvas[:, :, None], 3, 2), format="rgb24")

@@ -156,6 +156,21 @@ def test_a_segment_of_an_audio_file_is_its_samples_between_the_bounds(clips):
     np.testing.assert_array_equal(X[0], X[1])
 
 
+def test_audio_encoder_reads_the_audio_track_and_segments(videos):
+    pytest.importorskip("transformers", reason="AudioEncoder needs transformers")
+    from _tiny_models import tiny_audio_model_dir
+
+    from skemotion import AudioEncoder
+
+    encoder = AudioEncoder(tiny_audio_model_dir(), device="cpu", cache=False)
+    track = read_video_audio(videos[0], sampling_rate=16000)
+    part = read_video_audio(videos[0], sampling_rate=16000, start=0.5, end=1.5)
+    X = encoder.fit_transform([videos[0], track, Segment(videos[0], 0.5, 1.5), part])
+    np.testing.assert_allclose(X[0], X[1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(X[2], X[3], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(X[0], X[2])
+
+
 def test_a_long_video_track_is_streamed(tmp_path, monkeypatch, clips):
     from skemotion._encoders import _audio_features
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .._encoders._audio_items import AUDIO_SUFFIXES
 from .._encoders._image_items import IMAGE_SUFFIXES
+from .._encoders._video import VIDEO_SUFFIXES
 
 # --encoder NAME -> (the skemotion class, the kind of item it reads).
 ENCODERS = {
@@ -29,7 +30,9 @@ ENCODERS = {
 # cache (sqlite3.Error). Reported in one line with exit status 1, not as a traceback.
 SETUP_ERRORS = (ImportError, OSError, RuntimeError, ValueError, sqlite3.Error)
 # The files a folder input contributes, by the kind of item an encoder reads.
-SUFFIXES = {"audio": AUDIO_SUFFIXES, "image": IMAGE_SUFFIXES}
+# Videos are items of both: their frames for the picture encoders, their audio track
+# for the audio encoders.
+SUFFIXES = {"audio": AUDIO_SUFFIXES | VIDEO_SUFFIXES, "image": IMAGE_SUFFIXES | VIDEO_SUFFIXES}
 
 
 class UsageError(Exception):

@@ -32,7 +32,8 @@ Embed every item of INPUT with a frozen encoder and write the features to OUTPUT
 
 INPUT is a folder or a CSV file. A folder contributes its audio files (for the audio
 encoders: .wav .flac .ogg .oga .opus .mp3 .aif .aiff) or its images (for image and
-face: .jpg .jpeg .png .bmp .gif .tif .tiff .webp), at any depth, in sorted order;
+face: .jpg .jpeg .png .bmp .gif .tif .tiff .webp), and its videos for both (.mp4 .avi
+.mov .mkv .webm .m4v: the audio track, or frames), at any depth, in sorted order;
 each item's id is its path relative to the folder. A CSV needs --column, the column
 of texts (--encoder text) or of file paths (relative paths are read from the CSV's
 folder); each item's id is its row number, or the value of --id-column.

@@ -51,7 +51,8 @@ MODEL is a fitted scikit-learn pipeline saved with joblib: 'skemotion evaluate
 
 Each ITEM is a file, a folder or a CSV file. A folder contributes the files the
 model's encoders read (audio: .wav .flac .ogg .oga .opus .mp3 .aif .aiff; images:
-.jpg .jpeg .png .bmp .gif .tif .tiff .webp), at any depth, in sorted order. A CSV
+.jpg .jpeg .png .bmp .gif .tif .tiff .webp; videos, for both: .mp4 .avi .mov .mkv
+.webm .m4v), at any depth, in sorted order. A CSV
 needs --column, the column of file paths (relative paths are read from the CSV's
 folder), or of texts for a model that reads texts. A model fitted on a DataFrame
 gets one, with each column it was fitted on (feature_names_in_) filled with the

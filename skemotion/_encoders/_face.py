@@ -15,7 +15,7 @@ from .._emotions import FER2013_EMOTIONS
 from .._optional import import_optional_dependency
 from .._sklearn_compat import StrOptions
 from ._base import DECODED_TO_NOTHING, BaseFrozenEncoder, FellBack, MissingAfterDecoding
-from ._face_detection import crop_face, cv2_module, largest_face
+from ._face_detection import VIDEO_DETECTION_SIDE, crop_face, cv2_module, largest_face
 from ._hashing import file_sha256
 from ._image_items import (
     FACE_KEYS,
@@ -281,7 +281,7 @@ class FaceEncoder(VideoFramesMixin, BaseFrozenEncoder):
             grey = _rgb_to_grey(rgb)
             if self.detect is None:
                 faces.append(_resize(grey))
-            elif (box := largest_face(grey)) is not None:
+            elif (box := largest_face(grey, VIDEO_DETECTION_SIDE)) is not None:
                 faces.append(_resize(crop_face(grey, box)))
         if faces:
             return VideoFrames(faces)
