@@ -89,7 +89,7 @@ def test_ravdess_is_cross_validated_by_actor(ravdess, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "skemotion evaluate ravdess: 32 items, 2 emotions" in printed
     assert "audio: AudioFeatures" in printed
-    assert "video: not used (no video encoder)" in printed
+    assert "video: not used (encoded only when named: --encoder video=face)" in printed
     assert "StratifiedGroupKFold(2) by actors (4)" in printed
     assert "per fold (mean ± sd over 2)" in printed
     for label in METRIC_LINES:
@@ -219,7 +219,7 @@ def test_real_ravdess_subset(tmp_path, capsys):
             ["ravdess", "x", "--encoder", "audio=text"],
             "the text encoder reads text, not audio; use audio-features or audio",
         ),
-        (["ravdess", "x", "--encoder", "video=audio"], "video is not supported"),
+        (["ravdess", "x", "--encoder", "video=text"], "the text encoder reads text, not video"),
         (["ravdess", "x", "--encoder", "speech=audio"], "'speech' is not a modality column"),
         (
             ["ravdess", "x", "--encoder", "audio=audio", "--encoder", "audio=audio-features"],
@@ -248,6 +248,31 @@ def test_video_only_dataset_has_nothing_to_encode(tmp_path, capsys):
     (tmp_path / "Actor_01" / "02-01-01-01-01-01-01.mp4").touch()
     assert evaluate("ravdess", tmp_path, "--no-cache") == 1
     assert "no modality to encode" in capsys.readouterr().err
+
+
+def test_a_video_column_is_encoded_when_named(tmp_path, capsys):
+    pytest.importorskip("av", reason="video items need PyAV: pip install 'skemotion[video]'")
+    pytest.importorskip("cv2", reason="FaceEncoder needs OpenCV")
+    from _videos import write_video
+
+    # RAVDESS's layout with full audio-visual takes only (modality 01): 2 actors x 2
+    # emotions x 2 repetitions, a face brighter for one emotion, a louder tone for it.
+    for actor in (1, 2):
+        folder = tmp_path / f"Actor_{actor:02d}"
+        folder.mkdir()
+        for code, level, freq in [("01", 60, 150), ("05", 200, 400)]:
+            for repetition in ("01", "02"):
+                face = np.full((48, 48), level, np.uint8)
+                face[16:32, 12:36] = 255 - level
+                audio = tone(freq + actor, 0.3, actor)
+                name = f"01-01-{code}-01-01-{repetition}-{actor:02d}.mp4"
+                write_video(folder / name, [face], audio, seconds=1.0)
+    for encoder in ("video=face", "video=audio-features"):
+        code = evaluate("ravdess", tmp_path, "--folds", "2", "--no-cache", "--encoder", encoder)
+        printed = capsys.readouterr().out
+        assert code == 0, printed
+        assert "skemotion evaluate ravdess: 8 items, 2 emotions" in printed
+        assert ("video: FaceEncoder" if encoder == "video=face" else "video: AudioFeatures") in printed
 
 
 def test_a_missing_folder_is_an_error_of_the_loader(tmp_path, capsys):

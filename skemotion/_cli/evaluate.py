@@ -31,8 +31,12 @@ from ._common import (
     run_command,
 )
 
-# The encoder of each modality column when --encoder does not name one.
+# The encoder of each modality column when --encoder does not name one. A video column
+# is encoded only when named (--encoder video=face reads its frames, video=audio-features
+# its audio track): the datasets that have one have its audio as a column of its own.
 DEFAULT_ENCODERS = {"audio": "audio-features", "text": "text", "image": "face"}
+# The kinds of item (ENCODERS) each modality column can be read as.
+READS = {"audio": {"audio"}, "text": {"text"}, "image": {"image"}, "video": {"image", "audio"}}
 METRICS = {
     "accuracy": "accuracy",
     "macro_f1": "macro-F1",
@@ -49,8 +53,9 @@ The pipeline encodes each modality column with a frozen encoder (by default audi
 audio-features, text: text, image: face; --encoder MODALITY=NAME chooses, and then
 only the modalities named are used), then fits StandardScaler + LogisticRegression;
 with several modalities, LateFusionClassifier fits one per modality and multiplies
-their probabilities (its product rule). Video columns are not supported: skemotion
-has no video encoder.
+their probabilities (its product rule). A video column (RAVDESS, CREMA-D, MELD where
+their videos are present) is encoded only when named: --encoder video=face reads its
+frames (FaceEncoder at 2 frames/s, pooled), video=audio-features its audio track.
 
 Where the dataset has speakers (RAVDESS, EmoDB, TESS, CREMA-D: actors or speakers;
 MELD: dialogues), the folds are StratifiedGroupKFold by that group, so no speaker is
@@ -260,15 +265,13 @@ def choose_encoders(specs):
     for modality, name, model in specs:
         if modality in chosen:
             raise UsageError(f"--encoder names the {modality} modality twice")
-        if modality == "video":
-            raise UsageError(_NO_VIDEO)
-        if modality not in DEFAULT_ENCODERS:
+        if modality not in READS:
             raise UsageError(
                 f"--encoder {modality}={name}: {modality!r} is not a modality "
-                f"column of the datasets; they are {', '.join(DEFAULT_ENCODERS)}"
+                f"column of the datasets; they are {', '.join(READS)}"
             )
-        if ENCODERS[name][1] != modality:
-            fits = [n for n, (_, kind) in ENCODERS.items() if kind == modality]
+        if ENCODERS[name][1] not in READS[modality]:
+            fits = [n for n, (_, kind) in ENCODERS.items() if kind in READS[modality]]
             raise UsageError(
                 f"--encoder {modality}={name}: the {name} encoder reads "
                 f"{ENCODERS[name][1]}, not {modality}; use {' or '.join(fits)}"
@@ -283,7 +286,10 @@ def check_modalities(dataset, chosen, frame):
     if chosen is None:
         chosen = {c: (DEFAULT_ENCODERS[c], None) for c in columns if c in DEFAULT_ENCODERS}
         if not chosen:
-            raise ValueError(f"{dataset}: no modality to encode (columns {columns}); {_NO_VIDEO}")
+            raise ValueError(
+                f"{dataset}: no modality to encode by default (columns {columns}); "
+                "name one with --encoder, e.g. --encoder video=face"
+            )
         return chosen
     lacking = [modality for modality in chosen if modality not in columns]
     if lacking:
@@ -296,12 +302,6 @@ def check_modalities(dataset, chosen, frame):
 
 def modality_columns(frame):
     return [c for c in ("audio", "text", "image", "video") if c in frame]
-
-
-_NO_VIDEO = (
-    "video is not supported: skemotion has no video encoder (encode the audio "
-    "track, or face frames, and evaluate those)"
-)
 
 
 # --- the model -----------------------------------------------------------------------------
@@ -439,7 +439,11 @@ def _print_header(args, setup):
         print(f"  {modality}: {ENCODERS[name][0]}{detail}")
     for modality in modality_columns(frame):
         if modality not in chosen:
-            why = "no video encoder" if modality == "video" else "not chosen by --encoder"
+            why = (
+                "encoded only when named: --encoder video=face"
+                if modality == "video"
+                else "not chosen by --encoder"
+            )
             print(f"  {modality}: not used ({why})")
     fusion = "LateFusionClassifier over " if len(chosen) > 1 else ""
     print(
