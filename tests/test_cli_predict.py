@@ -276,7 +276,7 @@ def test_skip_writes_a_row_with_the_error_and_predicts_the_rest(
     np.testing.assert_array_equal(good["emotion"], expected[0])
     # The good items are predicted in smaller batches here: BLAS may round differently.
     np.testing.assert_allclose(good[proba_columns(frame)].to_numpy(), expected[1], rtol=1e-5)
-    assert "1 could not be read (see the 'error' column:" in capsys.readouterr().out
+    assert "1 could not be predicted (see the 'error' column:" in capsys.readouterr().out
 
 
 def test_skip_finds_each_bad_item_by_halving_the_batch():
@@ -415,3 +415,61 @@ def test_help_warns_that_a_model_file_is_code(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "predict" in capsys.readouterr().out
+
+
+# --- --segments ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def recording(saved):
+    """The held-out clips end to end, a second of silence between them, as one WAV."""
+    soundfile = pytest.importorskip("soundfile")
+    pytest.importorskip("silero_vad", reason="--segments needs silero-vad: skemotion[vad]")
+    pieces = []
+    for path in saved["files"]:
+        samples, rate = soundfile.read(path, dtype="float32")
+        pieces += [samples, np.zeros(rate, np.float32)]
+    path = saved["held"].parent / "call.wav"
+    soundfile.write(path, np.concatenate(pieces), rate)
+    silent = saved["held"].parent / "silence.wav"
+    soundfile.write(silent, np.zeros(3 * rate, np.float32), rate)
+    return path, silent
+
+
+@needs_ravdess
+def test_segments_give_a_row_per_utterance_as_predict_timeline(saved, recording, tmp_path):
+    from skemotion import predict_timeline
+
+    path, silent = recording
+    out = tmp_path / "segments.csv"
+    assert predict(saved["model"], path, silent, "--segments", "-o", out) == 0
+    frame = read_csv(out)
+    expected = predict_timeline(joblib.load(saved["model"]), path)
+    assert len(expected) >= HELD_OUT - 1  # the utterances were found
+    rows = frame[frame["item"] == str(path)].reset_index(drop=True)
+    assert list(rows.columns[:4]) == ["item", "start", "end", "emotion"]
+    np.testing.assert_allclose(rows[["start", "end"]], expected[["start", "end"]])
+    assert rows["emotion"].tolist() == expected["emotion"].tolist()
+    np.testing.assert_allclose(rows[proba_columns(rows)], expected[proba_columns(expected)])
+    assert rows["error"].isna().all()
+    # A recording without speech is one row without an emotion, saying so.
+    quiet = frame[frame["item"] == str(silent)]
+    assert len(quiet) == 1 and quiet["emotion"].isna().all()
+    assert quiet["error"].iloc[0] == "no speech found: no segment to predict"
+
+
+@needs_ravdess
+def test_segments_of_a_corrupt_recording_are_named_or_skipped(saved, recording, tmp_path, capsys):
+    broken = tmp_path / "broken.wav"
+    broken.write_text("not audio at all\n" * 20)
+    assert predict(saved["model"], broken, "--segments") == 1
+    assert "broken.wav" in capsys.readouterr().err
+    out = tmp_path / "skip.csv"
+    assert (
+        predict(saved["model"], recording[0], broken, "--segments", "--on-error", "skip", "-o", out)
+        == 0
+    )
+    frame = read_csv(out)
+    bad = frame[frame["item"] == str(broken)]
+    assert len(bad) == 1 and bad["emotion"].isna().all() and "broken.wav" in bad["error"].iloc[0]
+    assert frame[frame["item"] == str(recording[0])]["emotion"].notna().all()

@@ -101,6 +101,12 @@ def add_parser(subparsers):
         help="the file to write: .csv or .parquet (default: CSV on stdout)",
     )
     parser.add_argument(
+        "--segments",
+        action="store_true",
+        help="cut each recording (audio or video) into its utterances with Silero VAD "
+        "and write one row per utterance, with its start and end in seconds",
+    )
+    parser.add_argument(
         "--on-error",
         choices=("raise", "skip"),
         default="raise",
@@ -130,17 +136,23 @@ def _predict(args):
     for encoder in item_encoders(model):
         encoder.set_params(cache=False if cache is None else cache, verbose=sys.stderr.isatty())
     counter = CacheCounter(cache)
-    frame = predict_items(model, items, on_error=args.on_error)
+    if args.segments:
+        if "text" in kinds:
+            raise UsageError("--segments cuts recordings; the model reads texts")
+        frame = predict_segments(model, items, on_error=args.on_error)
+    else:
+        frame = predict_items(model, items, on_error=args.on_error)
     write_predictions(frame, output)
     failed = frame["item"][frame["error"].notna()] if "error" in frame else []
     skipped = (
-        f"{len(failed):,} could not be read (see the 'error' column: {id_list(failed)}); "
+        f"{len(failed):,} could not be predicted (see the 'error' column: {id_list(failed)}); "
         if len(failed)
         else ""
     )
     where = "stdout" if output is None else output.resolve()
+    unit = "segments" if args.segments else "items"
     print(
-        f"Predicted {len(frame) - len(failed):,} of {len(frame):,} items with "
+        f"Predicted {len(frame) - len(failed):,} of {len(frame):,} {unit} with "
         f"{_model_name(model)} in {clock.elapsed():.1f} s; cache: {counter.summary()}; "
         f"{skipped}wrote {where}",
         # On stdout only when the predictions do not go there.
@@ -374,6 +386,48 @@ def _predict_rows(model, values, rows, results, errors, predict, *, skip):
         half = len(rows) // 2
         for part in (rows[:half], rows[half:]):
             _predict_rows(model, values, part, results, errors, predict, skip=skip)
+
+
+def predict_segments(model, items, *, on_error="raise", segmenter=None):
+    """One row per utterance of each recording: ``item``, ``start``, ``end``, then as
+    :func:`predict_items` (the emotion, its probabilities, ``error`` with skip).
+
+    Each recording is cut by `segmenter` (``SpeechSegmenter()`` by default) and its
+    segments classified by :func:`skemotion.predict_timeline`. A recording that
+    cannot be read (with ``on_error="skip"``; otherwise it stops the command, naming
+    it), or holds no speech, is one row without an emotion, whose ``error`` says why.
+    """
+    import warnings
+
+    import pandas as pd
+
+    from .._segmenter import SpeechSegmenter
+    from .._timeline import predict_timeline
+
+    segmenter = SpeechSegmenter() if segmenter is None else segmenter
+    frames = []
+    for given, value in items.items():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # no speech: said in the row instead
+                timeline = predict_timeline(model, value, segmenter=segmenter)
+            error = None if len(timeline) else "no speech found: no segment to predict"
+        except ValueError as exc:
+            if on_error != "skip":
+                raise ValueError(
+                    f"{given}: {exc}. Pass --on-error skip to write a row with the error "
+                    "for each recording that cannot be read, or fix or remove it"
+                ) from exc
+            timeline, error = pd.DataFrame({"start": [], "end": []}), str(exc)
+        if not len(timeline):
+            timeline = pd.DataFrame({"start": [float("nan")], "end": [float("nan")]})
+        timeline.insert(0, "item", str(given))
+        timeline["error"] = error
+        frames.append(timeline)
+    frame = pd.concat(frames, ignore_index=True)
+    columns = ["item", "start", "end", "emotion"]
+    rest = [c for c in frame if c not in columns and c != "error"]
+    return frame.reindex(columns=columns + rest + ["error"])
 
 
 # --- the output ------------------------------------------------------------------------------
