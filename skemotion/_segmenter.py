@@ -11,8 +11,8 @@ its network seeing the 64 samples before the window and carrying an LSTM state f
 window to the next. Silero's own loop calls its TorchScript model once per window (about
 10x real time on 2 cores); here the weights of that same model are read once per process
 and the network is run on a minute of windows at a time: the convolutions of all the
-windows in one batch, the LSTM over them in one call. The probabilities are Silero's
-(within 1e-5) at hundreds of times real time, and memory holds about a minute of audio
+windows in one batch, then the LSTM stepped over them in NumPy. The probabilities are
+Silero's (within 1e-5) at hundreds of times real time, and memory holds about a minute of audio
 (a file, or a video's audio track, is decoded block by block). Silero's
 ``get_speech_timestamps_from_probs`` then turns the probabilities into segments, with
 the parameters of ``get_speech_timestamps``.
@@ -52,9 +52,12 @@ CONTEXT = 64
 BLOCK_WINDOWS = 1875
 # The TorchScript model's weights this module reads, by their names there.
 _ENCODER = [f"encoder.{i}.reparam_conv" for i in range(4)]
+_CONVOLUTIONS = ["stft.forward_basis_buffer"] + [
+    f"{conv}.{kind}" for conv in _ENCODER for kind in ("weight", "bias")
+]
 _WEIGHTS = (
-    ["stft.forward_basis_buffer", "decoder.decoder.2.weight", "decoder.decoder.2.bias"]
-    + [f"{conv}.{kind}" for conv in _ENCODER for kind in ("weight", "bias")]
+    _CONVOLUTIONS
+    + ["decoder.decoder.2.weight", "decoder.decoder.2.bias"]
     + [f"decoder.rnn.{name}" for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
 )
 # (stride, padding) of the four encoder convolutions (Silero VAD v5 and v6).
@@ -362,7 +365,7 @@ def _silero_file(name):
 
 @functools.cache
 def _silero_network():
-    """Silero VAD's 16 kHz network as plain tensors and an LSTM, loaded once per process.
+    """Silero VAD's 16 kHz network as tensors and arrays, loaded once per process.
 
     The weights are read from the package's TorchScript model (the one Silero's own
     ``load_silero_vad`` loads), on the CPU.
@@ -381,13 +384,25 @@ def _silero_network():
             f"version's network is not the one {CALLER} runs (silero-vad 5 and 6). "
             "Install silero-vad 6: pip install 'silero-vad>=6,<7'"
         )
-    weights = {key: found[key].detach().clone().float() for key in _WEIGHTS}
-    lstm = torch.nn.LSTM(128, 128, batch_first=True)
-    with torch.no_grad():
-        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-            getattr(lstm, f"{name}_l0").copy_(weights[f"decoder.rnn.{name}"])
-    lstm.eval().requires_grad_(False)
-    return torch, weights, lstm
+    convolutions = {key: found[key].detach().clone().float() for key in _CONVOLUTIONS}
+    # The LSTM runs in NumPy, a step per window: torch's CPU LSTM is a chain of tiny
+    # steps, each parallel, whose threads wait on one another (on a busy 2-core machine
+    # it ran 20x slower than alone), and in float32 oneDNN's first call at each
+    # sequence length took seconds. Gates reordered: input, forget, output (sigmoid),
+    # then cell (tanh); float64.
+    order = np.r_[0:256, 384:512, 256:384]
+
+    def array(key):
+        return found[key].detach().double().numpy()
+
+    lstm = {
+        "weight_ih_T": np.ascontiguousarray(array("decoder.rnn.weight_ih")[order].T),
+        "weight_hh_T": np.ascontiguousarray(array("decoder.rnn.weight_hh")[order].T),
+        "bias": (array("decoder.rnn.bias_ih") + array("decoder.rnn.bias_hh"))[order],
+        "out_weight": array("decoder.decoder.2.weight")[0, :, 0],
+        "out_bias": float(array("decoder.decoder.2.bias")[0]),
+    }
+    return torch, convolutions, lstm
 
 
 def _speech_probabilities(blocks):
@@ -416,17 +431,23 @@ def _speech_probabilities(blocks):
             x = functional.conv1d(
                 x, w[f"{conv}.weight"], w[f"{conv}.bias"], stride=stride, padding=padding
             ).relu()
-        h, state = lstm(x[:, :, 0][None], state)
-        logits = h[0].relu() @ w["decoder.decoder.2.weight"][0, :, 0]
-        probabilities.append(torch.sigmoid(logits + w["decoder.decoder.2.bias"][0]).numpy())
+        h, state = _lstm(x[:, :, 0].double().numpy(), state, lstm)
+        logits = np.maximum(h, 0) @ lstm["out_weight"] + lstm["out_bias"]
+        probabilities.append((1 / (1 + np.exp(-logits))).astype(np.float32))
 
     with torch.inference_mode():
+        buffered, size = [pending], pending.size
         for block in blocks:
             n_samples += block.size
-            pending = np.concatenate([pending, block])
-            while pending.size >= CONTEXT + block_samples:
-                run(pending[: CONTEXT + block_samples])
-                pending = pending[block_samples:]
+            buffered.append(block)
+            size += block.size
+            if size >= CONTEXT + block_samples:
+                pending = np.concatenate(buffered)
+                while pending.size >= CONTEXT + block_samples:
+                    run(pending[: CONTEXT + block_samples])
+                    pending = pending[block_samples:]
+                buffered, size = [pending], pending.size
+        pending = np.concatenate(buffered)
         whole = (pending.size - CONTEXT) // WINDOW * WINDOW
         if whole:
             run(pending[: CONTEXT + whole])
@@ -435,6 +456,28 @@ def _speech_probabilities(blocks):
             run(np.concatenate([pending, np.zeros(CONTEXT + WINDOW - pending.size, np.float32)]))
     values = np.concatenate(probabilities) if probabilities else np.zeros(0, np.float32)
     return values, n_samples
+
+
+def _lstm(x, state, weights):
+    """Silero's LSTM cell over the windows' features `x` (n, 128), from `state` (h, c)."""
+    h, c = (np.zeros(128), np.zeros(128)) if state is None else state
+    inputs = x @ weights["weight_ih_T"] + weights["bias"]
+    recurrent = weights["weight_hh_T"]
+    out = np.empty((len(x), 128))
+    gates = np.empty(512)
+    sigmoid, cell = gates[:384], gates[384:]
+    for t in range(len(x)):
+        np.dot(h, recurrent, out=gates)
+        gates += inputs[t]
+        np.negative(sigmoid, out=sigmoid)
+        np.exp(sigmoid, out=sigmoid)
+        sigmoid += 1.0
+        np.reciprocal(sigmoid, out=sigmoid)
+        np.tanh(cell, out=cell)
+        c = gates[128:256] * c + gates[:128] * cell
+        h = gates[256:384] * np.tanh(c)
+        out[t] = h
+    return out, (h, c)
 
 
 @functools.cache
