@@ -1,15 +1,27 @@
-"""Persistent per-item embedding cache on SQLite.
+"""Persistent per-item embedding cache: an SQLite file, or a PostgreSQL server.
 
 Frozen encoders embed each item once and share the result across scikit-learn
-clones, cross-validation folds, grid-search candidates and joblib workers.
-Vectors are stored as raw little-endian float32 bytes, never pickled, so a cache
-file is safe to read whoever wrote it.
+clones, cross-validation folds, grid-search candidates, joblib workers and, on a
+server, machines. Vectors are stored as raw little-endian float32 bytes, never
+pickled, so a cache is safe to read whoever wrote it.
+
+:class:`EmbeddingCache` is the interface; the rows live in a store: the SQLite one
+below (the embedded default), or ``_cache_postgres.PostgresStore`` for a
+``postgresql://`` URL. Both also hold the claims by which processes that miss the
+same keys at once encode each only once, and counters of every process's hits and
+misses.
+
+This module imports nothing of skemotion at import time (the cache's tests load it
+by file in subprocesses); the PostgreSQL store is imported when a URL is used.
 """
 
+import importlib
 import os
+import socket
 import sqlite3
 import threading
 import time
+import uuid
 import warnings
 import weakref
 from pathlib import Path
@@ -25,11 +37,22 @@ _CHUNK = 500  # keys per SELECT; stays far below SQLite's bound-variable limit
 _LOCK_RETRIES = 5
 _LOCK_BACKOFF_S = 0.05
 
+# How long a claim on keys holds before another process may take them over: the
+# claimer renews it after each chunk it stores, so it only runs out when the claimer
+# died (or hangs); then its unfinished keys are encoded by whoever waits for them.
+CLAIM_LEASE_S = 60.0
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS embeddings ("
     " namespace TEXT NOT NULL, key BLOB NOT NULL, dim INTEGER NOT NULL,"
     " vector BLOB NOT NULL, PRIMARY KEY (namespace, key)) WITHOUT ROWID",
+)
+# Added to caches made before them (older skemotion ignores them: same schema version).
+_SHARING_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS claims ("
+    " namespace TEXT NOT NULL, key BLOB NOT NULL, owner TEXT NOT NULL,"
+    " expires REAL NOT NULL, PRIMARY KEY (namespace, key)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
 )
 _INSERT = "INSERT OR IGNORE INTO embeddings (namespace, key, dim, vector) VALUES (?, ?, ?, ?)"
 
@@ -43,7 +66,7 @@ _shared_lock = threading.Lock()
 
 
 class EmbeddingCache:
-    """Persistent cache of per-item embeddings, shared across processes.
+    """Persistent cache of per-item embeddings, shared across processes and machines.
 
     Each row maps ``(namespace, key)`` to one float32 vector. ``namespace`` is the
     fingerprint of the encoder that made the vector, ``key`` the SHA-256 digest of
@@ -53,38 +76,57 @@ class EmbeddingCache:
     Parameters
     ----------
     path : str or path-like
-        Where the cache lives; ``~`` is expanded. An existing directory, or a
-        path without a suffix, is a folder that holds ``embeddings.sqlite``;
-        any other path is the database file itself. Missing folders are created
-        when the database is first used.
+        Where the cache lives. A ``postgresql://`` (or ``postgres://``) URL is a
+        database on a PostgreSQL server, shared by every machine that reaches it
+        (``postgresql://user@host/db``, ``postgresql:///db?host=/socket/dir``; extra
+        ``postgres``). Anything else is an SQLite file on this machine; ``~`` is
+        expanded. An existing directory, or a path without a suffix, is a folder
+        that holds ``embeddings.sqlite``; any other path is the database file
+        itself. Missing folders are created when the database is first used.
 
     Attributes
     ----------
-    path : pathlib.Path
-        Absolute path of the database file (read-only).
+    path : pathlib.Path or str
+        Absolute path of the database file, or the server's URL with its password
+        hidden (read-only).
     hits : int
-        Keys found by :meth:`get_many` through this handle.
+        Keys found by :meth:`get_many` and by the encoders through this handle.
     misses : int
-        Keys looked up by :meth:`get_many` and not found through this handle.
+        Keys not found through this handle (encoded by it).
 
     Notes
     -----
-    The database is opened on first use, in WAL mode, so that readers never
+    An SQLite cache is opened on first use, in WAL mode, so that readers never
     block and several processes can write at once. Each :meth:`put_many` is one
     transaction: a process killed while writing leaves whole batches or nothing.
-    WAL needs a local file system; do not put the cache on a network share. A new
-    database file is readable and writable by its owner only.
+    WAL needs a local file system; do not put the cache on a network share (use a
+    PostgreSQL server to share one between machines). A new database file is
+    readable and writable by its owner only.
 
-    A cache degrades rather than fails: a read-only file (or folder) still serves
-    its rows, with a warning that nothing new is stored; when the disk is full, the
-    vectors that could not be stored are reported in a warning and the encoders
-    return them all the same. A path that cannot hold a cache (a parent that is a
-    file, a folder that cannot be written, another program's database, a file that
-    is not SQLite) raises an error naming the path and the fix.
+    A PostgreSQL cache keeps the same rows and guarantees in tables named
+    ``skemotion_*`` (created on first use, if the role may; a schema version is
+    checked), reading and writing each chunk of keys in one round trip.
 
-    A handle is cheap to pickle: only the path travels, and the unpickled copy
-    opens its own connection and starts with zeroed counters. ``copy.deepcopy``
-    (and so :func:`sklearn.base.clone`) returns the same handle.
+    When several processes miss the same items at once (the workers of a parallel
+    grid search, of a Dask cluster), each item is encoded by one of them: an
+    encoder claims the keys it is about to encode, the others wait for their rows
+    instead of encoding them too, and a claim whose process died expires after
+    ``CLAIM_LEASE_S`` (60 s) and is taken over. :meth:`stats` counts the hits and
+    misses of every process that used the store, so after a parallel search the
+    misses are the items encoded.
+
+    A cache degrades rather than fails: a read-only file (or folder, or a role
+    without the right to insert) still serves its rows, with a warning that nothing
+    new is stored; when the disk is full, the vectors that could not be stored are
+    reported in a warning and the encoders return them all the same. A path that
+    cannot hold a cache (a parent that is a file, a folder that cannot be written,
+    another program's database, a file that is not SQLite) or a server that cannot
+    be used (unreachable, refusing the login, without the tables and the right to
+    create them) raises an error naming it and the fix.
+
+    A handle is cheap to pickle: only the path or URL travels, and the unpickled
+    copy opens its own connection and starts with zeroed counters.
+    ``copy.deepcopy`` (and so :func:`sklearn.base.clone`) returns the same handle.
 
     Examples
     --------
@@ -108,23 +150,26 @@ class EmbeddingCache:
     """
 
     def __init__(self, path):
-        self._setup(_resolve_path(path))
+        self._setup(_resolve_location(path))
 
-    def _setup(self, path):
-        self._path = path
+    def _setup(self, location):
+        self._location = location
         self._lock = threading.Lock()
-        self._conn = None
+        self._store = None
         self._pid = None
-        self._read_only = False
         self._warned_read_only = False
         self.hits = 0
         self.misses = 0
+        # Who holds a claim: unique per handle and process, readable in the database.
+        self._owner = None
         _instances.add(self)
 
     @property
     def path(self):
-        """Absolute path of the database file, a :class:`pathlib.Path`."""
-        return self._path
+        """The database file (a :class:`pathlib.Path`), or the server URL (a str)."""
+        if isinstance(self._location, Path):
+            return self._location
+        return _postgres().redacted(self._location)
 
     def get_many(self, namespace, keys):
         """Look up vectors by key.
@@ -142,16 +187,9 @@ class EmbeddingCache:
             The keys that are in the cache, each mapped to a writable 1-D float32
             array. Missing keys are left out.
         """
-        _check_namespace(namespace)
-        unique = list(dict.fromkeys(_check_keys(keys)))
-        found = {}
-        with self._lock:
-            conn = self._connection()
-            for start in range(0, len(unique), _CHUNK):
-                rows = _retry(_select, conn, namespace, unique[start : start + _CHUNK])
-                found.update(_decode(rows))
-            self.hits += len(found)
-            self.misses += len(unique) - len(found)
+        found = self._lookup(namespace, keys)
+        unique = len(set(_check_keys(keys)))
+        self._record(len(found), unique - len(found))
         return found
 
     def put_many(self, namespace, keys, vectors):
@@ -173,48 +211,79 @@ class EmbeddingCache:
         _check_namespace(namespace)
         keys = _check_keys(keys)
         encoded = _encode_vectors(vectors, len(keys))
-        params = [
-            (namespace, key, dim, blob) for key, (dim, blob) in zip(keys, encoded, strict=True)
-        ]
-        if not params:
+        rows = [(key, dim, blob) for key, (dim, blob) in zip(keys, encoded, strict=True)]
+        if not rows:
             return
         with self._lock:
-            conn = self._connection()
-            if self._read_only:
-                self._warn_read_only(len(params))
+            store = self._connection()
+            if store.read_only:
+                self._warn_read_only(len(rows))
                 return
-            try:
-                _retry(_insert, conn, params)
-            except sqlite3.OperationalError as exc:
-                self._degrade(exc, len(params))
-
-    def _degrade(self, exc, n_vectors):
-        """Keep going when a write fails for want of space or of the right to write."""
-        if _is_error(exc, "SQLITE_FULL", "database or disk is full"):
-            warnings.warn(
-                f"EmbeddingCache could not store {n_vectors} embedding(s) in {self._path}: "
-                f"the disk is full ({exc}). They are returned all the same, but not cached; "
-                "free some space or pass cache= a path on another disk.",
-                UserWarning,
-                stacklevel=4,
-            )
-        elif _is_error(exc, "SQLITE_READONLY", "readonly database"):
-            self._read_only = True
-            self._warn_read_only(n_vectors)
-        else:
-            raise _cache_error(self._path, exc) from exc
+            refused = store.insert(namespace, rows)
+            if refused == "read-only":
+                self._warn_read_only(len(rows))
+            elif refused is not None:  # ("full", the store's message)
+                warnings.warn(
+                    f"EmbeddingCache could not store {len(rows)} embedding(s) in {self.path}: "
+                    f"the disk is full ({refused[1]}). They are returned all the same, but "
+                    "not cached; free some space or pass cache= a path on another disk.",
+                    UserWarning,
+                    stacklevel=3,
+                )
 
     def _warn_read_only(self, n_vectors):
         if self._warned_read_only:
             return  # once per handle: a grid search would repeat it for every fold
         self._warned_read_only = True
         warnings.warn(
-            f"EmbeddingCache {self._path} is read-only: the embeddings it holds are served, "
-            f"but the {n_vectors} just computed (and any later ones) are not stored. Make the "
-            "file and its folder writable, or pass cache= a writable path to store them.",
+            f"EmbeddingCache {self.path} is read-only: the embeddings it holds are served, "
+            f"but the {n_vectors} just computed (and any later ones) are not stored. Make "
+            "the cache writable, or pass cache= a writable path to store them.",
             UserWarning,
             stacklevel=4,
         )
+
+    # --- what the encoders use: lookups, claims, counters ---------------------------------
+
+    def _lookup(self, namespace, keys):
+        """The vectors of the keys present, without counting them."""
+        _check_namespace(namespace)
+        unique = list(dict.fromkeys(_check_keys(keys)))
+        if not unique:
+            return {}
+        with self._lock:
+            return dict(_decode(self._connection().select(namespace, unique)))
+
+    def _claim(self, namespace, keys):
+        """The keys of `keys` this handle may encode now: not stored and not being
+        encoded by another process (or its claim expired). Renews its own claims."""
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return set()
+        with self._lock:
+            store = self._connection()
+            return store.claim(namespace, keys, self._claim_owner(), CLAIM_LEASE_S)
+
+    def _release(self, namespace, keys):
+        """Give up the claims on `keys` (stored, or failed to encode)."""
+        if keys:
+            with self._lock:
+                self._connection().release(namespace, list(keys), self._claim_owner())
+
+    def _record(self, hits, misses):
+        """Count lookups: in this handle, and in the store for every process to see."""
+        with self._lock:
+            self.hits += hits
+            self.misses += misses
+            self._connection().add_counts(hits, misses)
+
+    def _claim_owner(self):
+        if self._owner is None or self._owner[0] != os.getpid():
+            tag = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+            self._owner = (os.getpid(), tag)
+        return self._owner[1]
+
+    # --- size, counters, connection -------------------------------------------------------
 
     def count(self, namespace=None):
         """Return the number of rows, in all namespaces or in one.
@@ -229,11 +298,8 @@ class EmbeddingCache:
         int
             The number of rows.
         """
-        sql, args = "SELECT COUNT(*) FROM embeddings", ()
-        if namespace is not None:
-            sql, args = sql + " WHERE namespace = ?", (namespace,)
         with self._lock:
-            return _retry(_scalar, self._connection(), sql, args)
+            return self._connection().count(namespace)
 
     def __len__(self):
         return self.count()
@@ -246,58 +312,62 @@ class EmbeddingCache:
         namespace : str, default=None
             Fingerprint of the encoder whose rows to delete; None deletes every row.
         """
-        sql, args = "DELETE FROM embeddings", ()
-        if namespace is not None:
-            sql, args = sql + " WHERE namespace = ?", (namespace,)
         with self._lock:
-            _retry(_transaction, self._connection(), lambda conn: conn.execute(sql, args))
+            self._connection().clear(namespace)
 
     def stats(self):
-        """Return the lookups of this handle and the size of the database.
+        """Return the lookups of every process that used the store, and its size.
 
         Returns
         -------
         dict
             ``{"hits": ..., "misses": ..., "rows": ...}``: the keys found and not found
-            through this handle since it was opened or :meth:`reset_stats`, and
-            :meth:`count`.
+            (and so encoded) by every process that used this store since it was
+            created or :meth:`reset_stats`, and :meth:`count`. A read-only store
+            keeps no counters: its figures are this handle's (:attr:`hits`,
+            :attr:`misses`).
         """
-        return {"hits": self.hits, "misses": self.misses, "rows": self.count()}
+        with self._lock:
+            store = self._connection()
+            hits, misses = (self.hits, self.misses) if store.read_only else store.counts()
+            rows = store.count(None)
+        return {"hits": hits, "misses": misses, "rows": rows}
 
     def reset_stats(self):
-        """Set :attr:`hits` and :attr:`misses` back to zero."""
+        """Set the counters of the store and of this handle back to zero."""
         with self._lock:
             self.hits = 0
             self.misses = 0
+            self._connection().reset_counts()
 
     def close(self):
         """Close the connection. The handle stays usable and reopens on next use."""
         with self._lock:
-            if self._conn is not None and self._pid == os.getpid():
-                self._conn.close()
-                self._conn = None
+            if self._store is not None and self._pid == os.getpid():
+                self._store.close()
+                self._store = None
             self._orphan()  # a connection inherited through fork() is left alone
 
     def _connection(self):
         # Called with self._lock held.
-        if self._conn is not None and self._pid != os.getpid():
+        if self._store is not None and self._pid != os.getpid():
             self._orphan()  # forked child: the parent's connection is not ours
-        if self._conn is None:
-            self._conn, self._read_only = _retry(_connect, self._path)
+        if self._store is None:
+            self._store = _open_store(self._location)
             self._pid = os.getpid()
-        return self._conn
+        return self._store
 
     def _orphan(self):
-        if self._conn is not None:
-            _orphans.append(self._conn)
-        self._conn = None
+        if self._store is not None:
+            _orphans.append(self._store)
+        self._store = None
 
     def __getstate__(self):
-        # Only the path travels (e.g. to joblib/loky workers); the copy reconnects.
-        return {"path": str(self._path)}
+        # Only the location travels (e.g. to joblib/loky workers); the copy reconnects.
+        return {"path": str(self._location)}
 
     def __setstate__(self, state):
-        self._setup(Path(state["path"]))
+        self._setup(_resolve_location(state["path"]))
 
     def __deepcopy__(self, memo):
         # A cache is a handle on a shared store, not a value. sklearn's clone()
@@ -306,7 +376,18 @@ class EmbeddingCache:
         return self
 
     def __repr__(self):
-        return f"{type(self).__name__}({str(self._path)!r})"
+        return f"{type(self).__name__}({str(self.path)!r})"
+
+
+def _postgres():
+    """The PostgreSQL store's module, imported when a URL is first used."""
+    return importlib.import_module("skemotion._cache_postgres")
+
+
+def _open_store(location):
+    if isinstance(location, Path):
+        return SQLiteStore(location)
+    return _postgres().PostgresStore(location)
 
 
 def resolve_cache(cache):
@@ -328,15 +409,23 @@ def resolve_cache(cache):
     if isinstance(cache, EmbeddingCache):
         return cache
     if isinstance(cache, (str, os.PathLike)):
-        path = _resolve_path(cache)
+        location = _resolve_location(cache)
         with _shared_lock:
-            if path not in _shared:
-                _shared[path] = EmbeddingCache(path)
-            return _shared[path]
+            if location not in _shared:
+                _shared[location] = EmbeddingCache(location)
+            return _shared[location]
     raise TypeError(
         "cache must be None, False, a str or path-like naming a database file or "
-        f"folder, or an EmbeddingCache; got {cache!r} of type {type(cache).__name__}"
+        "folder, a postgresql:// URL, or an EmbeddingCache; got "
+        f"{cache!r} of type {type(cache).__name__}"
     )
+
+
+def _resolve_location(location):
+    """A PostgreSQL URL as it is (a str), or the resolved path of the SQLite file."""
+    if isinstance(location, str) and location.startswith(("postgresql://", "postgres://")):
+        return location
+    return _resolve_path(location)
 
 
 def _resolve_path(path):
@@ -347,6 +436,123 @@ def _resolve_path(path):
     if path.is_dir() or not path.suffix:
         path = path / DEFAULT_FILENAME
     return path.resolve()
+
+
+class SQLiteStore:
+    """The cache's rows, claims and counters in an SQLite file (one connection)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.conn, self.read_only = _retry(_connect, path)
+
+    def select(self, namespace, keys):
+        rows = []
+        for start in range(0, len(keys), _CHUNK):
+            rows += _retry(_select, self.conn, namespace, keys[start : start + _CHUNK])
+        return rows
+
+    def insert(self, namespace, rows):
+        """Add `rows` ((key, dim, blob), ...) in one transaction; the first writer wins.
+
+        Returns None, or why the rows were refused: ``"read-only"`` or ``("full",
+        message)``.
+        """
+        params = [(namespace, key, dim, blob) for key, dim, blob in rows]
+        try:
+            _retry(_insert, self.conn, params)
+        except sqlite3.OperationalError as exc:
+            if _is_error(exc, "SQLITE_FULL", "database or disk is full"):
+                return ("full", str(exc))
+            if _is_error(exc, "SQLITE_READONLY", "readonly database"):
+                self.read_only = True
+                return "read-only"
+            raise _cache_error(self.path, exc) from exc
+        return None
+
+    def count(self, namespace=None):
+        sql, args = "SELECT COUNT(*) FROM embeddings", ()
+        if namespace is not None:
+            sql, args = sql + " WHERE namespace = ?", (namespace,)
+        return _retry(_scalar, self.conn, sql, args)
+
+    def clear(self, namespace=None):
+        where, args = ("", ()) if namespace is None else (" WHERE namespace = ?", (namespace,))
+
+        def delete(conn):
+            conn.execute("DELETE FROM embeddings" + where, args)
+            if _has_sharing_tables(conn):
+                conn.execute("DELETE FROM claims" + where, args)
+
+        _retry(_transaction, self.conn, delete)
+
+    def claim(self, namespace, keys, owner, lease_s):
+        """The keys of `keys` this `owner` now holds: not stored, and not held by another
+        owner whose lease is still running (expired leases are taken over)."""
+        if self.read_only:
+            return set(keys)  # nothing can be stored, so there is nothing to share
+        return _retry(_transaction, self.conn, lambda c: _claim(c, namespace, keys, owner, lease_s))
+
+    def release(self, namespace, keys, owner):
+        if self.read_only:
+            return
+
+        def delete(conn):
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start : start + _CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                conn.execute(
+                    f"DELETE FROM claims WHERE namespace = ? AND owner = ? AND key IN ({marks})",
+                    (namespace, owner, *chunk),
+                )
+
+        _retry(_transaction, self.conn, delete)
+
+    def add_counts(self, hits, misses):
+        if self.read_only or not (hits or misses):
+            return
+        sql = (
+            "INSERT INTO counters (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value"
+        )
+        _retry(
+            _transaction,
+            self.conn,
+            lambda c: c.executemany(sql, [("hits", hits), ("misses", misses)]),
+        )
+
+    def counts(self):
+        rows = dict(self.conn.execute("SELECT name, value FROM counters").fetchall())
+        return int(rows.get("hits", 0)), int(rows.get("misses", 0))
+
+    def reset_counts(self):
+        if not self.read_only:
+            _retry(_transaction, self.conn, lambda c: c.execute("DELETE FROM counters"))
+
+    def close(self):
+        self.conn.close()
+
+
+def _claim(conn, namespace, keys, owner, lease_s):
+    """Within a transaction: claim each key that is neither stored nor held by a live claim."""
+    now = time.time()
+    won = set()
+    for key in keys:
+        cursor = conn.execute(
+            "INSERT INTO claims (namespace, key, owner, expires) "
+            "SELECT ?, ?, ?, ? WHERE NOT EXISTS "
+            "(SELECT 1 FROM embeddings WHERE namespace = ? AND key = ?) "
+            "ON CONFLICT (namespace, key) DO UPDATE "
+            "SET owner = excluded.owner, expires = excluded.expires "
+            "WHERE claims.expires < ? OR claims.owner = excluded.owner",
+            (namespace, key, owner, now + lease_s, namespace, key, now),
+        )
+        if cursor.rowcount > 0:
+            won.add(key)
+    return won
+
+
+def _has_sharing_tables(conn):
+    return {"claims", "counters"} <= _tables(conn)
 
 
 def _retry(func, *args):
@@ -404,7 +610,13 @@ def _create_private_file(path):
     _check_parents(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        # O_EXCL: an existing file is never opened here. Closing any descriptor of a
+        # file drops every POSIX lock this process holds on it, so opening the database
+        # file beside another connection of this process would void that connection's
+        # locks (seen as "disk I/O error" when a worker opened a second handle).
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
     except PermissionError as exc:
         raise PermissionError(
             f"cannot create the embedding cache {path}: {exc.filename or path.parent} is "
@@ -461,7 +673,7 @@ def _init_schema(conn, path):
     tables = _tables(conn)
     if tables and not {"meta", "embeddings"} <= tables:
         raise _foreign_database(path, tables)
-    for statement in _SCHEMA:
+    for statement in _SCHEMA + _SHARING_SCHEMA:
         conn.execute(statement)
     conn.execute(
         "INSERT OR IGNORE INTO meta (name, value) VALUES ('schema_version', ?)",

@@ -1,4 +1,14 @@
-"""Tests for the SQLite embedding cache."""
+"""Tests for the embedding cache, against both stores: an SQLite file and PostgreSQL.
+
+The tests of what every cache guarantees (round trips, namespaces, first writer wins,
+counters, threads, pickling, concurrent writer processes, a writer killed mid-chunk,
+claims) run once per store, through the ``location`` fixture. The PostgreSQL runs need
+a server: ``SKEMOTION_TEST_POSTGRES`` names a database on it (``.ci/run`` starts one and
+sets it, e.g. ``postgresql:///skemotion_test?host=/var/run/postgresql``); each test gets
+a fresh schema there. Without the variable they skip, saying so; with it, a server that
+cannot be reached fails them. Tests of the SQLite file itself (paths, permissions, WAL)
+run on SQLite only.
+"""
 
 import copy
 import hashlib
@@ -11,6 +21,8 @@ import sys
 import textwrap
 import threading
 import time
+import uuid
+from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -74,11 +86,64 @@ def wait_until(condition, what):
         time.sleep(0.01)
 
 
-def assert_rows_are_expected(path, dim):
-    """Every row of the database holds the expected vector for its key."""
-    with sqlite3.connect(path) as conn:
+POSTGRES = os.environ.get("SKEMOTION_TEST_POSTGRES")
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not POSTGRES,
+            reason="set SKEMOTION_TEST_POSTGRES to a PostgreSQL database to run the cache "
+            "tests against PostgreSQL too (.ci/run starts a server and sets it)",
+        ),
+    ),
+]
+
+
+def _postgres_schema():
+    """A new schema in the test database, and the URL of a cache in it."""
+    psycopg = pytest.importorskip("psycopg", reason="pip install 'skemotion[postgres]'")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in POSTGRES else "?"
+    return schema, f"{POSTGRES}{separator}options={quote(f'-csearch_path={schema}')}"
+
+
+def _drop_schema(schema):
+    import psycopg
+
+    with psycopg.connect(POSTGRES, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=BACKENDS)
+def location(request, tmp_path):
+    """Where a fresh cache lives: an SQLite file, or a PostgreSQL schema's URL."""
+    if request.param == "sqlite":
+        yield tmp_path / "cache.sqlite"
+        return
+    schema, url = _postgres_schema()
+    yield url
+    _drop_schema(schema)
+
+
+def stored_rows(location):
+    """(key, dim, vector) of every row, read from the database directly."""
+    if isinstance(location, str):
+        import psycopg
+
+        with psycopg.connect(location) as conn:
+            rows = conn.execute("SELECT key, dim, vector FROM skemotion_embeddings").fetchall()
+        return [(bytes(k), d, bytes(v)) for k, d, v in rows]
+    with sqlite3.connect(location) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        rows = conn.execute("SELECT key, dim, vector FROM embeddings").fetchall()
+        return conn.execute("SELECT key, dim, vector FROM embeddings").fetchall()
+
+
+def assert_rows_are_expected(location, dim):
+    """Every row of the database holds the expected vector for its key."""
+    rows = stored_rows(location)
     assert rows, "no rows"
     keys = [row[0] for row in rows]
     assert {row[1] for row in rows} == {dim}
@@ -88,8 +153,8 @@ def assert_rows_are_expected(path, dim):
 
 
 @pytest.fixture
-def cache(tmp_path):
-    cache = EmbeddingCache(tmp_path / "cache")
+def cache(location):
+    cache = EmbeddingCache(location)
     yield cache
     cache.close()
 
@@ -124,10 +189,9 @@ def test_sequence_of_vectors_and_nan_are_accepted(cache):
     np.testing.assert_array_equal(found[key(1)], [0.5, -2.0, 3.0])
 
 
-def test_vectors_are_raw_float32_little_endian(cache):
+def test_vectors_are_raw_float32_little_endian(cache, location):
     cache.put_many("ns", [key(0)], np.array([[1.5, -2.0]]))
-    with sqlite3.connect(cache.path) as conn:
-        dim, blob = conn.execute("SELECT dim, vector FROM embeddings").fetchone()
+    [(_, dim, blob)] = stored_rows(location)
     assert dim == 2 and blob == np.array([1.5, -2.0], dtype="<f4").tobytes()
 
 
@@ -375,24 +439,24 @@ def test_not_a_database_names_the_file(tmp_path):
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
 def test_forked_child_opens_its_own_connection(cache):
     cache.put_many("ns", [key(0)], np.ones((1, 2)))
-    parent_conn = cache._conn
+    parent_store = cache._store
     pid = os.fork()
     if pid == 0:  # child: never return into pytest
         code = 1
         try:
             cache.put_many("ns", [key(1)], np.ones((1, 2)))
-            code = 0 if cache._conn is not parent_conn and len(cache) == 2 else 2
+            code = 0 if cache._store is not parent_store and len(cache) == 2 else 2
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
-    assert cache._conn is parent_conn
+    assert cache._store is parent_store
     assert len(cache.get_many("ns", [key(0), key(1)])) == 2
 
 
-def test_concurrent_writers(tmp_path):
-    path = tmp_path / "shared.sqlite"
-    n_workers, n_batches, batch = 3, 100, 10
+def test_concurrent_writers(location):
+    path = location
+    n_workers, n_batches, batch = 4, 100, 10
     script = f"""
         cache = EmbeddingCache({str(path)!r})
         print("ready", flush=True)
@@ -427,8 +491,7 @@ def test_concurrent_writers(tmp_path):
         for i in range(half)
     }
     assert assert_rows_are_expected(path, 64) == len(expected_keys)
-    with sqlite3.connect(path) as conn:
-        stored = [row[0] for row in conn.execute("SELECT key FROM embeddings")]
+    stored = [row[0] for row in stored_rows(path)]
     assert len(stored) == len(set(stored)) and set(stored) == expected_keys
 
 
@@ -447,8 +510,8 @@ def check_after_kill(path, batches):
     assert_rows_are_expected(path, KILL_DIM)
 
 
-def test_writer_killed_by_parent_leaves_whole_batches(tmp_path):
-    path = tmp_path / "killed.sqlite"
+def test_writer_killed_by_parent_leaves_whole_batches(location):
+    path = location
     proc = start_python(
         f"""
         cache = EmbeddingCache({str(path)!r})
@@ -464,7 +527,7 @@ def test_writer_killed_by_parent_leaves_whole_batches(tmp_path):
 
     def committed_a_batch():
         assert proc.poll() is None, proc.communicate()[1]
-        if not path.exists():
+        if isinstance(path, os.PathLike) and not path.exists():
             return False
         seen.append(reader.count())
         return seen[-1] >= KILL_BATCH
@@ -612,7 +675,7 @@ def test_a_full_disk_warns_and_the_encoder_still_returns_every_row(tmp_path):
 
     faces = [np.full((48, 48), level, np.uint8) for level in range(0, 250, 10)]
     cache = EmbeddingCache(tmp_path / "cache.sqlite")
-    conn = cache._connection()
+    conn = cache._connection().conn
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute(f"PRAGMA max_page_count = {pages}")  # the database cannot grow: "full"
     encoder = FaceEncoder("embedding", device="cpu", cache=cache)  # 25 x 512 bytes: > a page

@@ -162,7 +162,7 @@ def test_audio_encoder_reads_the_audio_track_and_segments(videos):
 
     from skemotion import AudioEncoder
 
-    encoder = AudioEncoder(tiny_audio_model_dir(), device="cpu", cache=False)
+    encoder = AudioEncoder(tiny_audio_model_dir("wav2vec2-group"), device="cpu", cache=False)
     track = read_video_audio(videos[0], sampling_rate=16000)
     part = read_video_audio(videos[0], sampling_rate=16000, start=0.5, end=1.5)
     X = encoder.fit_transform([videos[0], track, Segment(videos[0], 0.5, 1.5), part])

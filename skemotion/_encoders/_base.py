@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 import warnings
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -95,6 +96,15 @@ class FellBack(NamedTuple):
 
 
 DECODED_TO_NOTHING = object()  # returned by _decode: the item holds nothing to encode
+# How often a process polls for the rows of keys another process is encoding: from
+# 50 ms, doubling to 1 s, so a short wait costs little and a long one few queries.
+_FIRST_POLL_S, _LAST_POLL_S = 0.05, 1.0
+
+
+class _SharedResult(NamedTuple):
+    vectors: dict
+    hits: int
+    misses: int
 
 
 class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
@@ -378,22 +388,62 @@ class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
                 if key is not None:
                     groups.setdefault(key, []).append(row)
             namespace = self._fingerprint()
-            vectors = cache.get_many(namespace, list(groups))
+            vectors = cache._lookup(namespace, list(groups))
             todo = {key: group for key, group in groups.items() if key not in vectors}
-            encoded, fallbacks = self._encode_groups(items, todo, errors, cache, namespace)
-            vectors.update(encoded)
+            encoded, fallbacks = self._encode_shared(items, todo, errors, cache, namespace)
+            cache._record(len(groups) - len(todo) + encoded.hits, encoded.misses)
+            vectors.update(encoded.vectors)
         errors.warn_skipped()
         if fallbacks[0]:
             warnings.warn(self._fallback_warning(*fallbacks), UserWarning, stacklevel=3)
         by_row = {row: vectors[g] for g, group in groups.items() if g in vectors for row in group}
         return self._drop_decoded_to_nothing(by_row, items, index, len(rows))
 
-    def _encode_groups(self, items, groups, errors, cache=None, namespace=None):
+    def _encode_shared(self, items, todo, errors, cache, namespace):
+        """Encode the groups of `todo` that no other process is encoding; wait for the rest.
+
+        Several processes may miss the same keys at once (a parallel grid search, a Dask
+        cluster sharing the cache): each claims in the store the keys it is about to
+        encode, and waits for the rows of the keys others claimed, taking over those
+        whose claim expired (its process died). So each key is encoded once. Returns
+        the vectors, and the hits (keys others stored meanwhile) and misses (keys this
+        process encoded) to count.
+        """
+        vectors, hits, misses = {}, 0, 0
+        fallbacks = [0, 0]
+        pending, poll = dict(todo), _FIRST_POLL_S
+        while pending:
+            mine = cache._claim(namespace, list(pending))
+            if mine:
+                claimed = {key: group for key, group in pending.items() if key in mine}
+                try:
+                    encoded, chunk_fallbacks = self._encode_groups(
+                        items, claimed, errors, cache, namespace, renew=True
+                    )
+                finally:
+                    cache._release(namespace, list(claimed))
+                vectors.update(encoded)
+                misses += len(claimed)
+                fallbacks = [a + b for a, b in zip(fallbacks, chunk_fallbacks, strict=True)]
+                pending = {key: group for key, group in pending.items() if key not in mine}
+                poll = _FIRST_POLL_S
+            if pending:  # claimed by others: their rows, once stored
+                found = cache._lookup(namespace, list(pending))
+                vectors.update(found)
+                hits += len(found)
+                pending = {key: group for key, group in pending.items() if key not in found}
+                if pending and not found:
+                    time.sleep(poll)
+                    poll = min(2 * poll, _LAST_POLL_S)
+        return _SharedResult(vectors, hits, misses), tuple(fallbacks)
+
+    def _encode_groups(self, items, groups, errors, cache=None, namespace=None, renew=False):
         """Encode one item per group, in length-sorted chunks; cache each chunk when done.
 
         While the model encodes one chunk, the next chunk's items are decoded (files
         read, images converted) in worker threads, so the model is not kept waiting.
         Returns the vectors by group and ``(items that fell back, items encoded)``.
+        With `renew`, the claims on the chunks still to encode are renewed after each.
         """
         first = {g: items[group[0]] for g, group in groups.items()}
         order = sorted(first, key=lambda g: self._length_hint(first[g]))
@@ -415,6 +465,9 @@ class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
                 encoded = self._encode_chunk(model, chunk, decoded, groups, errors, fallbacks)
                 if encoded and cache is not None:
                     cache.put_many(namespace, list(encoded), np.stack(list(encoded.values())))
+                if renew and k + 1 < len(chunks):
+                    # Still encoding: the claims on the chunks to come must not expire.
+                    cache._claim(namespace, [g for later in chunks[k + 1 :] for g in later])
                 vectors.update(encoded)
                 bar.update(len(chunk))
         return vectors, tuple(fallbacks)
