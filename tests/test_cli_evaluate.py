@@ -272,7 +272,9 @@ def test_a_video_column_is_encoded_when_named(tmp_path, capsys):
         printed = capsys.readouterr().out
         assert code == 0, printed
         assert "skemotion evaluate ravdess: 8 items, 2 emotions" in printed
-        assert ("video: FaceEncoder" if encoder == "video=face" else "video: AudioFeatures") in printed
+        assert (
+            "video: FaceEncoder" if encoder == "video=face" else "video: AudioFeatures"
+        ) in printed
 
 
 def test_a_missing_folder_is_an_error_of_the_loader(tmp_path, capsys):
