@@ -42,6 +42,9 @@ BENCHMARKS_TO_RUN = {
     "gridsearch": ("bench_gridsearch.py", []),
     "imbalance": ("bench_imbalance.py", ["--cache", "{cache}/text"]),
     "meld": ("bench_meld.py", ["--cache", "{cache}/text"]),
+    "memory": ("bench_memory.py", ["--minutes", "10", "20", "40", "--compare"]),
+    "video": ("bench_video.py", []),
+    "segmenter": ("bench_segmenter.py", ["--minutes", "30", "--seeds", "5"]),
 }
 # How many rows of each table the index shows (all rows when the table is short).
 INDEX_ROWS = 8
