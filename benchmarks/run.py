@@ -42,6 +42,7 @@ BENCHMARKS_TO_RUN = {
     "gridsearch": ("bench_gridsearch.py", []),
     "imbalance": ("bench_imbalance.py", ["--cache", "{cache}/text"]),
     "meld": ("bench_meld.py", ["--cache", "{cache}/text"]),
+    "exactly_once": ("bench_exactly_once.py", []),
     "memory": ("bench_memory.py", ["--minutes", "10", "20", "40", "--compare"]),
     "video": ("bench_video.py", []),
     "segmenter": ("bench_segmenter.py", ["--minutes", "30", "--seeds", "5"]),
