@@ -160,8 +160,8 @@ class EmbeddingCache:
         self._warned_read_only = False
         self.hits = 0
         self.misses = 0
-        # Who holds a claim: unique per handle and process, readable in the database.
-        self._owner = None
+        # Who holds a claim, by (process, thread): readable in the database.
+        self._owners = {}
         _instances.add(self)
 
     @property
@@ -278,10 +278,17 @@ class EmbeddingCache:
             self._connection().add_counts(hits, misses)
 
     def _claim_owner(self):
-        if self._owner is None or self._owner[0] != os.getpid():
-            tag = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-            self._owner = (os.getpid(), tag)
-        return self._owner[1]
+        """Who holds this thread's claims: one owner per handle, process and thread.
+
+        Per thread, since two threads encoding with one handle (a threaded joblib or
+        Dask worker) must not take each other's claims for their own.
+        """
+        here = (os.getpid(), threading.get_ident())
+        owner = self._owners.get(here)
+        if owner is None:
+            owner = f"{socket.gethostname()}:{here[0]}:{here[1]}:{uuid.uuid4().hex[:8]}"
+            self._owners[here] = owner
+        return owner
 
     # --- size, counters, connection -------------------------------------------------------
 

@@ -87,20 +87,25 @@ def _counting(monkeypatch):
     return counts
 
 
+@pytest.mark.parametrize("handles", ["one each", "one shared"])
 def test_two_threads_missing_the_same_texts_encode_each_once(
     tiny_model,
     location,  # noqa: F811
     monkeypatch,
+    handles,
 ):
     counts = _counting(monkeypatch)
     items = texts(60)
     results, errors = {}, []
+    shared = EmbeddingCache(location)
 
     def encode(name):
         try:
-            # Each its own handle, as two processes would have.
-            encoder = TextEncoder(tiny_model, device="cpu", batch_size=4)
-            results[name] = encoder.set_params(cache=EmbeddingCache(location)).fit_transform(items)
+            # Each its own handle, as two processes would have; or one handle for both
+            # (a threaded worker), whose claims are still each thread's own.
+            cache = EmbeddingCache(location) if handles == "one each" else shared
+            encoder = TextEncoder(tiny_model, device="cpu", batch_size=4, cache=cache)
+            results[name] = encoder.fit_transform(items)
         except BaseException as exc:  # reported below
             errors.append(exc)
 
@@ -152,4 +157,6 @@ def test_claims_outlive_a_slow_chunk_by_renewal(tiny_model, location, monkeypatc
     # With a lease shorter than the whole encoding, the claims on later chunks are
     # renewed after each chunk, so a process waiting for them never takes them over.
     monkeypatch.setattr(cache_module, "CLAIM_LEASE_S", 0.5)
-    test_two_threads_missing_the_same_texts_encode_each_once(tiny_model, location, monkeypatch)
+    test_two_threads_missing_the_same_texts_encode_each_once(
+        tiny_model, location, monkeypatch, "one each"
+    )
