@@ -381,3 +381,105 @@ def test_help_describes_inputs_outputs_and_options(capsys):
         "examples:",
     ]:
         assert text in out
+
+
+# --- --scheduler: on a Dask cluster ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """The address of a Dask cluster of 2 single-threaded workers in this process (tcp)."""
+    distributed = pytest.importorskip(
+        "distributed", reason="--scheduler needs distributed: pip install 'skemotion[dask]'"
+    )
+    pytest.importorskip("dask.dataframe", reason="--scheduler needs dask's DataFrame (pyarrow)")
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp://",
+        dashboard_address=":0",
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def test_scheduler_gives_the_same_output(tiny_model, scheduler, tmp_path, capsys):
+    csv = tmp_path / "posts.csv"
+    texts = [f"{text} {i}" for i in range(30) for text in TEXTS[:1]] + TEXTS  # 34 texts
+    ids = [f"p{i}" for i in range(len(texts))][::-1]  # not sorted: the order must be kept
+    pd.DataFrame({"post": ids, "text": texts}).to_csv(csv, index=False)
+    common = [csv, "--column", "text", "--id-column", "post", "--encoder", "text"]
+    common += ["--model", tiny_model, "--device", "cpu", "--batch-size", "2"]
+    here, there = tmp_path / "here.npz", tmp_path / "there.npz"
+    assert encode(*common, "-o", here, "--no-cache") == 0
+    cache = tmp_path / "cluster-cache.sqlite"
+    assert encode(*common, "-o", there, "--cache", cache, "--scheduler", scheduler) == 0
+    out = capsys.readouterr().out
+    assert "Encoded 34 items into 32 features with TextEncoder" in out
+    assert f"cache: 0 hits, 34 misses ({cache})" in out  # the workers' look-ups
+    expected, saved = np.load(here), np.load(there)
+    assert saved["ids"].tolist() == ids == expected["ids"].tolist()
+    assert saved["feature_names"].tolist() == expected["feature_names"].tolist()
+    assert saved["X"].dtype == np.float32
+    np.testing.assert_allclose(saved["X"], expected["X"], rtol=1e-5, atol=1e-6)
+    assert encode(*common, "-o", there, "--cache", cache, "--scheduler", scheduler) == 0
+    assert "cache: 34 hits, 0 misses" in capsys.readouterr().out
+
+
+def test_scheduler_skips_unreadable_files_as_without_it(clips, scheduler, tmp_path, capsys):
+    (clips / "broken.wav").write_bytes(b"not audio")
+    argv = [clips, "--encoder", "audio-features", "--no-cache", "--on-error", "skip"]
+    assert encode(*argv, "-o", tmp_path / "here.npz") == 0
+    assert encode(*argv, "-o", tmp_path / "there.npz", "--scheduler", scheduler) == 0
+    out = capsys.readouterr().out
+    assert out.count("1 skipped, written as NaN rows (ids 'broken.wav')") == 2
+    here, there = np.load(tmp_path / "here.npz"), np.load(tmp_path / "there.npz")
+    assert there["ids"].tolist() == here["ids"].tolist()
+    np.testing.assert_allclose(there["X"], here["X"], rtol=1e-5)  # NaN rows alike
+    # Without --on-error skip the worker's error is the command's one line, naming the file.
+    assert encode(clips, "--encoder", "audio-features", "--no-cache", "-o", tmp_path / "e.npz",
+                  "--scheduler", scheduler) == 1  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.startswith("skemotion encode: error: ValueError: encode_dask, partition ")
+    assert "broken.wav" in err
+
+
+def test_an_unreachable_scheduler_names_the_fix(clips, tmp_path, monkeypatch, capsys):
+    pytest.importorskip("distributed", reason="pip install 'skemotion[dask]'")
+    import socket
+
+    import skemotion._cli.encode as encode_module
+
+    monkeypatch.setattr(encode_module, "SCHEDULER_TIMEOUT_S", 1)
+    with socket.socket() as free:  # a port that nothing listens on once closed
+        free.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{free.getsockname()[1]}"
+    argv = [clips, "-o", tmp_path / "f.npz", "--encoder", "audio-features", "--no-cache"]
+    assert encode(*argv, "--scheduler", address) == 1
+    err = capsys.readouterr().err
+    assert "error: ConnectionError: cannot reach the Dask scheduler at --scheduler " in err
+    assert f"{address} (" in err
+    assert "leave out --scheduler" in err
+    assert not (tmp_path / "f.npz").exists()
+
+
+def test_a_scheduler_without_workers_names_the_fix(clips, tmp_path, monkeypatch, capsys):
+    distributed = pytest.importorskip("distributed", reason="pip install 'skemotion[dask]'")
+    import skemotion._cli.encode as encode_module
+
+    monkeypatch.setattr(encode_module, "SCHEDULER_TIMEOUT_S", 1)
+    argv = [clips, "-o", tmp_path / "f.npz", "--encoder", "audio-features", "--no-cache"]
+    with distributed.LocalCluster(
+        n_workers=0, processes=False, protocol="tcp://", dashboard_address=":0"
+    ) as cluster:
+        assert encode(*argv, "--scheduler", cluster.scheduler_address) == 1
+    err = capsys.readouterr().err
+    assert "has no worker after 1 s. Start some (dask worker tcp://" in err
+
+
+def test_scheduler_without_distributed_names_the_extra(clips, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # makes "import distributed" fail
+    argv = [clips, "-o", tmp_path / "f.npz", "--encoder", "audio-features", "--no-cache"]
+    assert encode(*argv, "--scheduler", "tcp://127.0.0.1:8786") == 1
+    err = capsys.readouterr().err
+    assert "skemotion encode --scheduler requires distributed: pip install 'skemotion[dask]'" in err

@@ -1,9 +1,11 @@
 """``skemotion encode``: embed a folder of files, or a CSV column, into .npz or .parquet."""
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
+from .._optional import import_optional_dependency
 from ._common import (  # noqa: F401 (AUDIO_SUFFIXES, IMAGE_SUFFIXES: this command's input)
     AUDIO_SUFFIXES,
     ENCODERS,
@@ -44,7 +46,12 @@ file (an 'id' column, then one column per feature; needs pyarrow).
 Each item is looked up in the embedding cache first and encoded only when missing
 there. With --on-error skip, an item that cannot be read (or an empty CSV cell)
 becomes a row of NaN, and the summary names it: no row is dropped, so the output
-stays aligned with INPUT."""
+stays aligned with INPUT.
+
+With --scheduler, the items are encoded on a running Dask cluster (extra dask), in
+partitions of several cache chunks (batch size x 8 items), and the output is the same
+as without it. The workers must read the files at the same paths, and reach the cache:
+a postgresql:// URL, or an SQLite file on a local disk when they run on this machine."""
 
 EPILOG = """\
 examples:
@@ -52,7 +59,9 @@ examples:
   skemotion encode faces/ -o faces.parquet --encoder face --on-error skip
   skemotion encode posts.csv --column text --id-column post_id -o posts.npz --encoder text
   skemotion encode takes.csv --column wav -o wavlm.npz --encoder audio \\
-      --model ~/models/wavlm-base-plus --device cuda --batch-size 16"""
+      --model ~/models/wavlm-base-plus --device cuda --batch-size 16
+  skemotion encode posts.csv --column text -o posts.npz --encoder text \
+      --scheduler tcp://10.0.0.5:8786 --cache postgresql://emb@db-host/embeddings"""
 
 
 def add_parser(subparsers):
@@ -109,6 +118,12 @@ def add_parser(subparsers):
         help="raise: stop at an unreadable item or empty cell (default); "
         "skip: write a NaN row for it and name it in the summary",
     )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="encode on the Dask cluster of this scheduler (tcp://host:8786; extra dask): "
+        "the same output, computed by its workers",
+    )
     add_cache_arguments(parser)
     parser.set_defaults(func=run, parser=parser)
     return parser
@@ -127,7 +142,7 @@ def _encode(args):
         args.encoder,
         cache=cache,
         on_error=args.on_error,
-        verbose=sys.stderr.isatty(),
+        verbose=sys.stderr.isatty() and not args.scheduler,  # workers have no terminal
         missing="nan" if args.on_error == "skip" else "error",
         model=args.model,
         pretrained=args.pretrained,
@@ -137,9 +152,13 @@ def _encode(args):
     check_writable(output, "-o/--output")
     check_parquet_writer(output, instead="an .npz file")
     items = read_items(args)
-    counter = CacheCounter(cache)
-    X = encoder.fit_transform(items)
-    names = encoder.get_feature_names_out()
+    if args.scheduler:
+        counter = StoreCounter(cache)
+        X, names = encode_on_cluster(args.scheduler, encoder, items)
+    else:
+        counter = CacheCounter(cache)
+        X = encoder.fit_transform(items)
+        names = encoder.get_feature_names_out()
     write_output(output, X, items.index, names)
     skipped = items.index[_nan_rows(X)]
     print(
@@ -148,6 +167,96 @@ def _encode(args):
         f"cache: {counter.summary()}; "
         f"{_skipped_summary(skipped)}wrote {output.resolve()}"
     )
+
+
+# Wait this long for the scheduler to answer, and for it to have a worker.
+SCHEDULER_TIMEOUT_S = 10
+# Partitions per worker thread, at most: enough to balance the load between workers.
+PARTITIONS_PER_THREAD = 4
+
+
+def encode_on_cluster(address, encoder, items):
+    """Encode `items` (a Series indexed by ids) on the Dask cluster at `address`.
+
+    Returns the features (float32, in the order of `items`) and their names.
+    """
+    caller = "skemotion encode --scheduler"
+    distributed = import_optional_dependency("distributed", extra="dask", caller=caller)
+    try:
+        import dask.dataframe as dd
+    except ImportError as exc:
+        raise ImportError(
+            f"{caller} requires dask's DataFrame support ({exc}): "
+            "pip install 'skemotion[dask,parquet]'"
+        ) from exc
+    from .._encoders._base import _BATCHES_PER_CHUNK
+    from ..parallel import encode_dask
+
+    client = _connect(distributed, address)
+    with client:
+        n_threads = sum(client.nthreads().values())
+        # Each partition holds several of the chunks that the cache stores at once.
+        chunk = encoder.batch_size * _BATCHES_PER_CHUNK
+        n_partitions = max(1, min(math.ceil(len(items) / chunk), PARTITIONS_PER_THREAD * n_threads))
+        frame = dd.from_pandas(items, npartitions=n_partitions, sort=False)
+        try:
+            features = encode_dask(encoder, frame).compute()
+        except distributed.KilledWorker as exc:
+            raise RuntimeError(
+                f"the Dask workers died while encoding ({exc}); out of memory? Check their "
+                "logs, give them more memory or a smaller --batch-size, and run again: "
+                "what they stored in the cache is not encoded again."
+            ) from exc
+    if not features.index.equals(items.index):  # from_pandas keeps the order; never reached
+        raise RuntimeError("the Dask cluster returned the rows in another order than INPUT")
+    return features.to_numpy(dtype="float32"), features.columns.to_numpy(dtype=object)
+
+
+def _connect(distributed, address):
+    """A client of the scheduler at `address` that has at least one worker."""
+    try:
+        client = distributed.Client(address, timeout=f"{SCHEDULER_TIMEOUT_S}s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ConnectionError(
+            f"cannot reach the Dask scheduler at --scheduler {address} ({exc}). Start one "
+            f"(dask scheduler), and workers (dask worker {address}), check the address "
+            "(tcp://host:8786), or leave out --scheduler to encode in this process."
+        ) from exc
+    try:
+        client.wait_for_workers(1, timeout=SCHEDULER_TIMEOUT_S)
+    except (TimeoutError, OSError) as exc:
+        client.close()
+        raise ConnectionError(
+            f"the Dask scheduler at --scheduler {address} has no worker after "
+            f"{SCHEDULER_TIMEOUT_S} s. Start some (dask worker {address}), or leave out "
+            "--scheduler to encode in this process."
+        ) from exc
+    return client
+
+
+class StoreCounter:
+    """The hits and misses recorded in a cache's store from now on, by every process.
+
+    What a cluster's workers looked up, which this process's handle never sees (a
+    store used by others at the same time counts their look-ups too).
+    """
+
+    def __init__(self, cache):
+        self.cache = cache
+        self._before = self._totals()
+
+    def _totals(self):
+        if self.cache is None:
+            return (0, 0)
+        stats = self.cache.stats()
+        return stats["hits"], stats["misses"]
+
+    def summary(self):
+        """``'12 hits, 3 misses (path)'``, or ``'off'`` without a cache."""
+        if self.cache is None:
+            return "off"
+        (hits, misses), (hits_before, misses_before) = self._totals(), self._before
+        return f"{hits - hits_before:,} hits, {misses - misses_before:,} misses ({self.cache.path})"
 
 
 def read_items(args):
