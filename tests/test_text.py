@@ -312,3 +312,21 @@ def test_interrupted_encoding_keeps_finished_chunks(encoder, tmp_path, monkeypat
     counts = _count_encoded_texts(monkeypatch)
     encoder.fit_transform(texts)
     assert sum(counts.values()) == 40 - 16
+
+
+def test_threads_sharing_one_loaded_model_get_whole_batches(tiny_model):
+    # The fast tokenizer keeps padding as state each call sets: threads encoding with
+    # the same loaded model (a threaded Dask worker) once corrupted each other's batches.
+    from concurrent.futures import ThreadPoolExecutor
+
+    words = ["a", "bb b", "ccc cc c dd", "hello there friend of mine"]
+    batches = [[words[(i + j) % 4] * (1 + j % 3) for j in range(7)] for i in range(40)]
+    encoder = TextEncoder(tiny_model, device="cpu", cache=False, batch_size=3)
+    expected = [encoder.fit_transform(batch) for batch in batches]
+
+    def encode(batch):
+        return TextEncoder(tiny_model, device="cpu", cache=False, batch_size=3).fit_transform(batch)
+
+    with ThreadPoolExecutor(4) as pool:
+        for got, want in zip(pool.map(encode, batches), expected, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

@@ -1,7 +1,9 @@
 """TextEncoder: sentence embeddings from a frozen sentence-transformers model."""
 
 import importlib.util
+import threading
 import warnings
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -185,7 +187,12 @@ class TextEncoder(BaseFrozenEncoder):
 
     def _encode_batch(self, model, items):
         torch = import_optional_dependency("torch", extra="text", caller="TextEncoder")
-        with torch.inference_mode():
+        # One thread at a time per loaded model: its fast tokenizer keeps padding and
+        # truncation as state that each call sets, so two threads tokenizing at once
+        # (a threaded Dask worker, joblib's threading backend) corrupt each other's
+        # batches ("Unable to create tensor ... padding"). Torch's own threads still
+        # parallelise each batch.
+        with _model_lock(model), torch.inference_mode():
             embeddings = model.encode(
                 items,
                 batch_size=self.batch_size,
@@ -193,8 +200,20 @@ class TextEncoder(BaseFrozenEncoder):
                 normalize_embeddings=self.normalize,
                 show_progress_bar=False,
             )
-        _warn_unknown_only(model, items)
+            _warn_unknown_only(model, items)
         return np.asarray(embeddings, dtype=np.float32)
+
+
+_MODEL_LOCKS = weakref.WeakKeyDictionary()
+_MODEL_LOCKS_LOCK = threading.Lock()
+
+
+def _model_lock(model):
+    """The lock of one loaded model (created on first use)."""
+    with _MODEL_LOCKS_LOCK:
+        if model not in _MODEL_LOCKS:
+            _MODEL_LOCKS[model] = threading.Lock()
+        return _MODEL_LOCKS[model]
 
 
 def _warn_unknown_only(model, items):
