@@ -46,6 +46,7 @@ BENCHMARKS_TO_RUN = {
     "memory": ("bench_memory.py", ["--minutes", "10", "20", "40", "--compare"]),
     "video": ("bench_video.py", []),
     "segmenter": ("bench_segmenter.py", ["--minutes", "30", "--seeds", "5"]),
+    "scale": ("bench_scale.py", []),
 }
 # How many rows of each table the index shows (all rows when the table is short).
 INDEX_ROWS = 8

@@ -26,9 +26,8 @@ from ._optional import import_optional_dependency
 __all__ = ["encode_dask"]
 
 _CALLER = "encode_dask"
-# The cache handles of this process's threads, one per thread and location: a handle is
-# a claim owner, so two Dask threads of one worker must not share one (they would both
-# take the claims on the same keys, and both encode them).
+# The cache handles of this process's threads, one per thread and location: each its
+# own connection, so that the threads of a worker do not queue on one handle's lock.
 _thread_caches = threading.local()
 
 
