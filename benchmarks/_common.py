@@ -118,3 +118,25 @@ def stored_features(func, paths, stored):
     X = np.array(Parallel(n_jobs=2)(delayed(func)(path) for path in paths))
     np.save(stored, X)
     return X, time.perf_counter() - start
+
+
+def postgres_schema(url):
+    """A new schema in the PostgreSQL database at `url`, and the URL of a cache in it."""
+    import uuid
+    from urllib.parse import quote
+
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in url else "?"
+    return schema, f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
+
+
+def drop_schema(url, schema):
+    """Drop a schema that :func:`postgres_schema` made, with its tables."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -22,28 +22,8 @@ import os
 import sys
 import tempfile
 import time
-import uuid
-from urllib.parse import quote
 
-from _common import shared_data, write_results
-
-
-def postgres_schema(base):
-    """A fresh schema in the database `base` names, and the URL of a cache in it."""
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in base else "?"
-    return schema, f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
-
-
-def drop_schema(base, schema):
-    import psycopg
-
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+from _common import drop_schema, postgres_schema, shared_data, write_results
 
 
 def run_search(location, texts, y):

@@ -33,13 +33,11 @@ import hashlib  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-import uuid  # noqa: E402
 from pathlib import Path  # noqa: E402
-from urllib.parse import quote  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from _common import shared_data, write_results  # noqa: E402
+from _common import drop_schema, postgres_schema, shared_data, write_results  # noqa: E402
 
 from skemotion import EmbeddingCache, TextEncoder  # noqa: E402
 
@@ -76,24 +74,6 @@ def store_throughput(location):
         raise RuntimeError(f"{location}: read back {found} of {N_VECTORS} vectors")
     cache.close()
     return put, get
-
-
-def postgres_schema(url):
-    """A new schema in the database at `url`, and the URL of a cache in it."""
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in url else "?"
-    return schema, f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
-
-
-def drop_schema(url, schema):
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def store_rows(postgres, scratch):
