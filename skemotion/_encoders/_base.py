@@ -103,8 +103,7 @@ _FIRST_POLL_S, _LAST_POLL_S = 0.05, 1.0
 
 class _SharedResult(NamedTuple):
     vectors: dict
-    hits: int
-    misses: int
+    hits: int  # keys another process stored while this one waited
 
 
 class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
@@ -391,7 +390,7 @@ class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
             vectors = cache._lookup(namespace, list(groups))
             todo = {key: group for key, group in groups.items() if key not in vectors}
             encoded, fallbacks = self._encode_shared(items, todo, errors, cache, namespace)
-            cache._record(len(groups) - len(todo) + encoded.hits, encoded.misses)
+            cache._record(len(groups) - len(todo) + encoded.hits, 0)
             vectors.update(encoded.vectors)
         errors.warn_skipped()
         if fallbacks[0]:
@@ -406,10 +405,10 @@ class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
         cluster sharing the cache): each claims in the store the keys it is about to
         encode, and waits for the rows of the keys others claimed, taking over those
         whose claim expired (its process died). So each key is encoded once. Returns
-        the vectors, and the hits (keys others stored meanwhile) and misses (keys this
-        process encoded) to count.
+        the vectors and the hits (keys others stored meanwhile); the misses are
+        counted by _encode_groups, chunk by chunk.
         """
-        vectors, hits, misses = {}, 0, 0
+        vectors, hits = {}, 0
         fallbacks = [0, 0]
         pending, poll = dict(todo), _FIRST_POLL_S
         while pending:
@@ -423,7 +422,6 @@ class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
                 finally:
                     cache._release(namespace, list(claimed))
                 vectors.update(encoded)
-                misses += len(claimed)
                 fallbacks = [a + b for a, b in zip(fallbacks, chunk_fallbacks, strict=True)]
                 pending = {key: group for key, group in pending.items() if key not in mine}
                 poll = _FIRST_POLL_S
@@ -435,7 +433,7 @@ class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
                 if pending and not found:
                     time.sleep(poll)
                     poll = min(2 * poll, _LAST_POLL_S)
-        return _SharedResult(vectors, hits, misses), tuple(fallbacks)
+        return _SharedResult(vectors, hits), tuple(fallbacks)
 
     def _encode_groups(self, items, groups, errors, cache=None, namespace=None, renew=False):
         """Encode one item per group, in length-sorted chunks; cache each chunk when done.
@@ -463,8 +461,12 @@ class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
                 if k + 1 < len(chunks):
                     pending = decoder.submit([first[g] for g in chunks[k + 1]])
                 encoded = self._encode_chunk(model, chunk, decoded, groups, errors, fallbacks)
-                if encoded and cache is not None:
-                    cache.put_many(namespace, list(encoded), np.stack(list(encoded.values())))
+                if cache is not None:
+                    if encoded:
+                        cache.put_many(namespace, list(encoded), np.stack(list(encoded.values())))
+                    # Counted as each chunk is done: a process killed later has its
+                    # finished chunks counted (the misses are the items encoded).
+                    cache._record(0, len(chunk))
                 if renew and k + 1 < len(chunks):
                     # Still encoding: the claims on the chunks to come must not expire.
                     cache._claim(namespace, [g for later in chunks[k + 1 :] for g in later])
