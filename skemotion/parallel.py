@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._cache import EmbeddingCache, _resolve_location
 from ._config import get_config
 from ._encoders._base import BaseItemEncoder
+from ._malloc import keep_large_blocks_on_the_heap
 from ._optional import import_optional_dependency
 
 __all__ = ["encode_dask"]
@@ -243,6 +244,7 @@ def _thread_cache(location):
 
 def _ready(encoder, items, fitted):
     """The encoder a task runs: fitted on `items` if it was not, with its thread's cache."""
+    keep_large_blocks_on_the_heap()  # once per worker: its nanny's setting slows encoding
     encoder = copy.copy(encoder) if fitted else clone(encoder).fit(items)
     encoder.cache = _thread_cache(encoder.cache)
     return encoder

@@ -28,6 +28,7 @@ from .._cache import EmbeddingCache, resolve_cache
 from .._config import get_config
 from .._device import PRECISIONS, check_device_string, resolve_device, resolve_dtype
 from .._optional import import_optional_dependency
+from .._malloc import keep_large_blocks_on_the_heap
 from .._sklearn_compat import DocLinkMixin, Interval, Options, StrOptions, _fit_context
 from ._hashing import file_digest
 from ._items import as_items, describe_position, is_missing
@@ -56,6 +57,8 @@ class _ModelRegistry:
     def get(self, key, load):
         with self._lock:
             if key not in self._models:
+                # A Dask worker's allocator setting slows every forward pass: undo it.
+                keep_large_blocks_on_the_heap()
                 self._models[key] = load()
                 while len(self._models) > self.max_models:
                     self._models.popitem(last=False)
