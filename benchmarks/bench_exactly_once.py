@@ -8,7 +8,9 @@ every process that used the store), against the number of distinct texts. Before
 claims (the same search on the SQLite cache) it was 320 encodes for 240 distinct texts,
 and the parent's stats showed 0 hits and 0 misses.
 
-Run from the repository root::
+The same search runs under joblib's default backend and under
+``joblib.parallel_config("dask")`` on a ``LocalCluster(n_workers=2)``. Run from the
+repository root::
 
     python benchmarks/bench_exactly_once.py
     SKEMOTION_TEST_POSTGRES=postgresql:///skemotion_test?host=/var/run/postgresql \\
@@ -18,6 +20,8 @@ Figures go to stdout and benchmarks/results/exactly_once.{md,json}.
 """
 
 import argparse
+import contextlib
+import itertools
 import os
 import sys
 import tempfile
@@ -25,8 +29,10 @@ import time
 
 from _common import drop_schema, postgres_schema, shared_data, write_results
 
+BACKENDS = {"loky": "loky (default), n_jobs=2", "dask": "dask, LocalCluster(n_workers=2)"}
 
-def run_search(location, texts, y):
+
+def run_search(location, texts, y, backend):
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
     from sklearn.pipeline import make_pipeline
@@ -43,11 +49,30 @@ def run_search(location, texts, y):
         error_score="raise",
     )
     started = time.perf_counter()
-    search.fit(texts, y)
+    with _backend(backend):
+        search.fit(texts, y)
     seconds = time.perf_counter() - started
     stats = cache.stats()
     cache.close()
     return stats, seconds
+
+
+@contextlib.contextmanager
+def _backend(name):
+    """joblib's default processes, or a Dask LocalCluster of 2 workers x 1 thread."""
+    if name == "loky":
+        yield
+        return
+    import joblib
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0",
+                     silence_logs=40) as cluster,
+        Client(cluster),
+        joblib.parallel_config("dask"),
+    ):  # fmt: skip
+        yield
 
 
 def main():
@@ -65,7 +90,7 @@ def main():
     if base:
         stores["PostgreSQL"] = base
     rows = []
-    for name, url in stores.items():
+    for (name, url), backend in itertools.product(stores.items(), BACKENDS):
         with tempfile.TemporaryDirectory(prefix="skemotion-once-") as folder:
             schema = None
             if url is None:
@@ -73,13 +98,14 @@ def main():
             else:
                 schema, location = postgres_schema(url)
             try:
-                stats, seconds = run_search(location, texts, y)
+                stats, seconds = run_search(location, texts, y, backend)
             finally:
                 if schema is not None:
                     drop_schema(url, schema)
         rows.append(
             {
                 "store": name,
+                "joblib backend": BACKENDS[backend],
                 "distinct texts": f"{distinct:,}",
                 "encodes (stats misses, all processes)": f"{stats['misses']:,}",
                 "hits": f"{stats['hits']:,}",
@@ -92,6 +118,8 @@ def main():
         f"GridSearchCV(TextEncoder() + LogisticRegression, 4 values of C, "
         f"StratifiedKFold(5), n_jobs=2) on the first {len(texts):,} GoEmotions-Ekman train "
         "texts, each store empty at the start; the figures are read in the parent process.",
+        "Backends: joblib's default (loky processes), and joblib.parallel_config('dask') "
+        "on a distributed LocalCluster of 2 worker processes x 1 thread.",
     ]
     if not base:
         notes.append(
