@@ -27,8 +27,8 @@ from sklearn.utils.validation import check_is_fitted
 from .._cache import EmbeddingCache, resolve_cache
 from .._config import get_config
 from .._device import PRECISIONS, check_device_string, resolve_device, resolve_dtype
-from .._optional import import_optional_dependency
 from .._malloc import keep_large_blocks_on_the_heap
+from .._optional import import_optional_dependency
 from .._sklearn_compat import DocLinkMixin, Interval, Options, StrOptions, _fit_context
 from ._hashing import file_digest
 from ._items import as_items, describe_position, is_missing
