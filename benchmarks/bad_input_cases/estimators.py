@@ -7,7 +7,7 @@ estimator is fed the same bad inputs, so that they answer them the same way:
 - ``early fusion``: ``make_pipeline(EarlyFusion(...), LogisticRegression())`` where a
   label is involved, ``EarlyFusion`` alone where only X is;
 - ``late fusion``, ``stacking fusion`` (``cv=3``), ``attention fusion`` (tiny network,
-  5 epochs).
+  10 epochs at a high learning rate, which learns these easy data).
 
 The declared names follow one convention: an error about a column names the column and
 the word of the fix (``numeric``, ``one modality``); one about a label names its row; one
@@ -75,7 +75,10 @@ def _make(kind, **params):
         return LateFusionClassifier(_lr(), **params)
     if kind == "stacking":
         return StackingFusionClassifier(_lr(), cv=3, **params)
-    defaults = dict(hidden_dim=8, n_heads=2, max_epochs=5, random_state=0, device="cpu")
+    defaults = dict(
+        hidden_dim=8, n_heads=2, max_epochs=10, learning_rate=0.03, batch_size=16,
+        random_state=0, device="cpu",
+    )  # fmt: skip
     return AttentionFusionClassifier(**{**defaults, **params})
 
 
@@ -693,7 +696,7 @@ def _attention_heads_not_dividing():
 
 _register(("late", "stacking"), "a modality present in one class only", "error",
           _modality_in_one_class_only, names=("'audio'", "one class"))  # fmt: skip
-add(AREA, "stacking fusion: a class smaller than cv", "error", _stacking_cv_above_class_size,
+add(AREA, "stacking fusion: a class smaller than cv", "fallback", _stacking_cv_above_class_size,
     names=("cv", "fear"))  # fmt: skip
 add(AREA, "stacking fusion: groups one shorter than X", "error", _stacking_groups_wrong_length,
     names=("groups", "39"))  # fmt: skip
@@ -772,7 +775,7 @@ add(AREA, "offsets: a None label (list)", "error", partial(_tuned_labels, _none_
     names=("row 2", "missing"))  # fmt: skip
 add(AREA, "offsets: a NaN label among float labels", "error",
     partial(_tuned_labels, _nan_label_float), names=("row 2", "missing"))  # fmt: skip
-add(AREA, "offsets: a class smaller than cv", "error", _tuned_cv_above_class_size,
+add(AREA, "offsets: a class smaller than cv", "fallback", _tuned_cv_above_class_size,
     names=("cv", "fear"))  # fmt: skip
 add(AREA, "offsets: groups one shorter than X", "error", _tuned_groups_wrong_length,
     names=("groups", "39"))  # fmt: skip
