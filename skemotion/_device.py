@@ -6,6 +6,8 @@ from ._optional import import_optional_dependency
 
 _DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|(cuda|xpu)(:\d+)?)$")
 PRECISIONS = ("auto", "float32", "float16", "bfloat16")
+# Precisions that only some encoders offer, and only on the CPU (TextEncoder: ONNX Runtime).
+CPU_ONLY_PRECISIONS = ("int8",)
 
 
 def check_device_string(device, caller):
@@ -51,3 +53,14 @@ def resolve_dtype(precision, device, caller, extra):
             "and some operations are missing. Use precision='auto', 'float32' or 'bfloat16'."
         )
     return getattr(torch, precision)
+
+
+def check_cpu_only_precision(precision, device, caller):
+    """Refuse a CPU-only precision (int8) on any device but the CPU, naming the fix."""
+    if precision in CPU_ONLY_PRECISIONS and device not in ("auto", "cpu"):
+        raise ValueError(
+            f"{caller} got precision={precision!r} with device={device!r}, but {precision} "
+            "runs on the CPU only (through ONNX Runtime). Pass device='cpu' (or 'auto', "
+            f"the CPU for {precision}), or another precision to run on {device!r} "
+            "(precision='auto' is float16 on cuda)."
+        )
