@@ -17,6 +17,7 @@ by file in subprocesses); the PostgreSQL store is imported when a URL is used.
 
 import importlib
 import os
+import re
 import socket
 import sqlite3
 import threading
@@ -158,6 +159,7 @@ class EmbeddingCache:
         self._store = None
         self._pid = None
         self._warned_read_only = False
+        self._warned_full = False
         self.hits = 0
         self.misses = 0
         # Who holds a claim, by (process, thread): readable in the database.
@@ -187,9 +189,9 @@ class EmbeddingCache:
             The keys that are in the cache, each mapped to a writable 1-D float32
             array. Missing keys are left out.
         """
+        keys = _check_keys(keys)  # once: an iterator would be spent by the lookup
         found = self._lookup(namespace, keys)
-        unique = len(set(_check_keys(keys)))
-        self._record(len(found), unique - len(found))
+        self._record(len(found), len(set(keys)) - len(found))
         return found
 
     def put_many(self, namespace, keys, vectors):
@@ -231,14 +233,28 @@ class EmbeddingCache:
                     stacklevel=3,
                 )
 
-    def _warn_read_only(self, n_vectors):
+    def _warn_read_only(self, n_vectors=None):
         if self._warned_read_only:
             return  # once per handle: a grid search would repeat it for every fold
         self._warned_read_only = True
+        lost = "nothing new is" if n_vectors is None else f"the {n_vectors} just computed are"
         warnings.warn(
             f"EmbeddingCache {self.path} is read-only: the embeddings it holds are served, "
-            f"but the {n_vectors} just computed (and any later ones) are not stored. Make "
-            "the cache writable, or pass cache= a writable path to store them.",
+            f"but {lost} stored (nor any later ones), and its counters are not updated. "
+            "Make the cache writable, or pass cache= a writable path to store them.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+    def _warn_full(self, message):
+        if self._warned_full:
+            return  # once per handle, as above
+        self._warned_full = True
+        warnings.warn(
+            f"EmbeddingCache {self.path}: the disk is full ({message}). Embeddings are "
+            "served and returned all the same, but claims and counters are not updated (so "
+            "stats() misses these lookups); free some space or pass cache= a path on "
+            "another disk.",
             UserWarning,
             stacklevel=4,
         )
@@ -262,20 +278,31 @@ class EmbeddingCache:
             return set()
         with self._lock:
             store = self._connection()
-            return store.claim(namespace, keys, self._claim_owner(), CLAIM_LEASE_S)
+            won = store.claim(namespace, keys, self._claim_owner(), CLAIM_LEASE_S)
+            self._warn_if_full(store)
+            return won
 
     def _release(self, namespace, keys):
         """Give up the claims on `keys` (stored, or failed to encode)."""
         if keys:
             with self._lock:
-                self._connection().release(namespace, list(keys), self._claim_owner())
+                store = self._connection()
+                store.release(namespace, list(keys), self._claim_owner())
+                self._warn_if_full(store)
 
     def _record(self, hits, misses):
         """Count lookups: in this handle, and in the store for every process to see."""
         with self._lock:
             self.hits += hits
             self.misses += misses
-            self._connection().add_counts(hits, misses)
+            store = self._connection()
+            store.add_counts(hits, misses)
+            self._warn_if_full(store)
+
+    def _warn_if_full(self, store):
+        full = getattr(store, "full", None)  # the SQLite store's; a server reports its own
+        if full:
+            self._warn_full(full)
 
     def _claim_owner(self):
         """Who holds this thread's claims: one owner per handle, process and thread.
@@ -362,6 +389,8 @@ class EmbeddingCache:
         if self._store is None:
             self._store = _open_store(self._location)
             self._pid = os.getpid()
+            if self._store.read_only:
+                self._warn_read_only()  # also where every item will be a hit
         return self._store
 
     def _orphan(self):
@@ -428,17 +457,39 @@ def resolve_cache(cache):
     )
 
 
+_URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
 def _resolve_location(location):
     """A PostgreSQL URL as it is (a str), or the resolved path of the SQLite file."""
     if isinstance(location, str) and location.startswith(("postgresql://", "postgres://")):
+        _postgres().check_url(location)
         return location
+    if isinstance(location, str) and (scheme := _URL_SCHEME.match(location)):
+        raise ValueError(
+            f"EmbeddingCache cannot use a {scheme.group(1)}:// URL: it takes a file or "
+            "folder path (SQLite) or a postgresql:// URL, such as "
+            "postgresql://user@host/db or postgresql:///db?host=/var/run/postgresql."
+        )
     return _resolve_path(location)
 
 
 def _resolve_path(path):
-    path = os.fspath(path)
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise TypeError(
+            "EmbeddingCache takes a str or path-like naming a database file or folder, or "
+            f"a postgresql:// URL; got {path!r:.80} of type {type(path).__name__}. For no "
+            "cache, pass cache=False to the encoder."
+        ) from None
     if not isinstance(path, str):
         raise TypeError(f"path must be a str or path-like naming a str, got {path!r}")
+    if not path.strip():
+        raise ValueError(
+            f"EmbeddingCache got an empty path ({path!r}), which names no file. Pass a "
+            "file or folder for the cache, or cache=False for none."
+        )
     path = Path(path).expanduser()
     if path.is_dir() or not path.suffix:
         path = path / DEFAULT_FILENAME
@@ -451,6 +502,7 @@ class SQLiteStore:
     def __init__(self, path):
         self.path = path
         self.conn, self.read_only = _retry(_connect, path)
+        self.full = None  # why claims and counters could not be written, once they could not
 
     def select(self, namespace, keys):
         rows = []
@@ -469,6 +521,7 @@ class SQLiteStore:
             _retry(_insert, self.conn, params)
         except sqlite3.OperationalError as exc:
             if _is_error(exc, "SQLITE_FULL", "database or disk is full"):
+                self.full = str(exc)
                 return ("full", str(exc))
             if _is_error(exc, "SQLITE_READONLY", "readonly database"):
                 self.read_only = True
@@ -495,9 +548,13 @@ class SQLiteStore:
     def claim(self, namespace, keys, owner, lease_s):
         """The keys of `keys` this `owner` now holds: not stored, and not held by another
         owner whose lease is still running (expired leases are taken over)."""
-        if self.read_only:
+        if self.read_only or self.full:
             return set(keys)  # nothing can be stored, so there is nothing to share
-        return _retry(_transaction, self.conn, lambda c: _claim(c, namespace, keys, owner, lease_s))
+
+        def claim(conn):
+            return _claim(conn, namespace, keys, owner, lease_s)
+
+        return self._unless_full(claim, set(keys))
 
     def release(self, namespace, keys, owner):
         if self.read_only:
@@ -512,20 +569,31 @@ class SQLiteStore:
                     (namespace, owner, *chunk),
                 )
 
-        _retry(_transaction, self.conn, delete)
+        self._unless_full(delete, None)
 
     def add_counts(self, hits, misses):
-        if self.read_only or not (hits or misses):
+        if self.read_only or self.full or not (hits or misses):
             return
         sql = (
             "INSERT INTO counters (name, value) VALUES (?, ?) "
             "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value"
         )
-        _retry(
-            _transaction,
-            self.conn,
-            lambda c: c.executemany(sql, [("hits", hits), ("misses", misses)]),
-        )
+
+        def add(conn):
+            conn.executemany(sql, [("hits", hits), ("misses", misses)])
+
+        self._unless_full(add, None)
+
+    def _unless_full(self, func, fallback):
+        """Run `func` in a transaction; on a full disk note it in ``full`` and return
+        `fallback` (the claims and counters are bookkeeping: the rows are what count)."""
+        try:
+            return _retry(_transaction, self.conn, func)
+        except sqlite3.OperationalError as exc:
+            if not _is_error(exc, "SQLITE_FULL", "database or disk is full"):
+                raise _cache_error(self.path, exc) from exc
+            self.full = str(exc)
+            return fallback
 
     def counts(self):
         rows = dict(self.conn.execute("SELECT name, value FROM counters").fetchall())
@@ -703,9 +771,17 @@ def _tables(conn):
     return {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
 
+class CacheFileError(ValueError):
+    """A cache file that is not a cache: another program's database, or damaged.
+
+    A ValueError, as before; a type of its own so that the command line does not take
+    it for an item that cannot be read.
+    """
+
+
 def _foreign_database(path, tables):
     shown = ", ".join(sorted(tables)) or "none"
-    return ValueError(
+    return CacheFileError(
         f"{path} is an SQLite database that skemotion did not create (its tables: {shown}); "
         "it is left untouched. Pass cache= a new file or folder for the embedding cache."
     )
@@ -719,7 +795,7 @@ def _is_error(exc, code_name, words):
 def _cache_error(path, exc):
     """An error that names the cache file and what to do, from an sqlite3 error."""
     if "not a database" in str(exc) or _is_error(exc, "SQLITE_NOTADB", "not a database"):
-        return ValueError(
+        return CacheFileError(
             f"cannot use {path} as an embedding cache: it is not an SQLite database ({exc}). "
             "Pass cache= a new file or folder, or delete the file if it is a damaged cache."
         )
@@ -782,6 +858,8 @@ def _check_keys(keys):
 
 
 def _encode_vectors(vectors, n_keys):
+    if hasattr(vectors, "__array__"):
+        vectors = np.asarray(vectors)  # a DataFrame: its rows, not its column labels
     if isinstance(vectors, np.ndarray) and vectors.ndim != 2:
         raise ValueError(f"vectors must be 2-D (n_keys, dim), got shape {vectors.shape}")
     vectors = vectors if isinstance(vectors, np.ndarray) else list(vectors)

@@ -46,6 +46,19 @@ def is_postgres_url(location):
     return isinstance(location, str) and location.startswith(SCHEMES)
 
 
+def check_url(url):
+    """Refuse a URL that does not parse, naming it (password hidden) and the form to use."""
+    try:
+        _ = urlsplit(url).port  # also checks the brackets of an IPv6 host and the port
+    except ValueError as exc:
+        shown = re.sub(r"(//[^/@]*?:)[^/@]*@", r"\1***@", url)  # urlsplit cannot redact it
+        raise ValueError(
+            f"cannot use {shown!r} as a PostgreSQL cache: the URL does not parse ({exc}). "
+            "Write it as postgresql://user@host:5432/db, postgresql://user@[::1]/db or "
+            "postgresql:///db?host=/var/run/postgresql."
+        ) from None
+
+
 def redacted(url):
     """The URL with its password hidden, for messages and ``cache.path``."""
     parts = urlsplit(url)

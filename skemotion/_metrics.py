@@ -46,6 +46,7 @@ def emotion_report(y_true, y_pred, *, sample_weight=None, as_frame=False):
     >>> {k: round(v, 3) for k, v in emotion_report(y_true, y_pred).items()}
     {'accuracy': 0.8, 'macro_f1': 0.296, 'weighted_f1': 0.711, 'uar': 0.333, 'n_samples': 10}
     """
+    _check_report_inputs(y_true, y_pred, sample_weight)
     kwargs = {"sample_weight": sample_weight}
     report = {
         "accuracy": float(accuracy_score(y_true, y_pred, **kwargs)),
@@ -61,3 +62,27 @@ def emotion_report(y_true, y_pred, *, sample_weight=None, as_frame=False):
 
         return pd.DataFrame([report])
     return report
+
+
+def _check_report_inputs(y_true, y_pred, sample_weight):
+    """Name the usual mix-ups before scikit-learn's metrics fail on them."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_pred.ndim == 2 and y_pred.shape[1] > 1:
+        raise ValueError(
+            f"emotion_report takes predicted labels as y_pred, got a 2-D array of shape "
+            f"{y_pred.shape} (probabilities, one column per class?). Pass "
+            "model.predict(X), not model.predict_proba(X)."
+        )
+    if y_pred.dtype.kind == "f" and y_true.dtype.kind in "OUS":
+        raise ValueError(
+            "emotion_report got float y_pred for labels that are strings: pass the "
+            "predicted labels (model.predict(X)), not scores or probabilities."
+        )
+    lengths = {"y_true": len(y_true), "y_pred": len(y_pred)}
+    if sample_weight is not None:
+        lengths["sample_weight"] = len(np.asarray(sample_weight).reshape(-1))
+    if len(set(lengths.values())) > 1:
+        shown = ", ".join(f"{name} has {n}" for name, n in lengths.items())
+        raise ValueError(
+            f"emotion_report needs one entry per sample in each argument, but {shown}."
+        )

@@ -5,6 +5,8 @@ import warnings
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold, check_cv
 
+from ._encoders._items import is_missing
+
 
 class GroupLeakageWarning(UserWarning):
     """Cross-validation folds put samples of one group (speaker) in train and test.
@@ -46,15 +48,61 @@ def speaker_cv(n_splits=5, *, shuffle=False, random_state=None):
 
     Returns
     -------
-    cv : StratifiedGroupKFold
-        The splitter; pass the speakers as ``groups`` to its ``split``.
+    cv : SpeakerGroupKFold
+        A ``StratifiedGroupKFold`` that names the fix when ``split`` gets no groups,
+        or groups with missing values, or fewer groups than folds; pass the speakers
+        as ``groups`` to its ``split``.
 
     Examples
     --------
     >>> from sklearn.model_selection import cross_val_score  # doctest: +SKIP
     >>> cross_val_score(model, X, y, cv=speaker_cv(5), groups=speaker)  # doctest: +SKIP
     """
-    return StratifiedGroupKFold(n_splits=n_splits, shuffle=shuffle, random_state=random_state)
+    return SpeakerGroupKFold(n_splits=n_splits, shuffle=shuffle, random_state=random_state)
+
+
+class SpeakerGroupKFold(StratifiedGroupKFold):
+    """``StratifiedGroupKFold`` that says what is wrong with the groups it is given.
+
+    scikit-learn's splitter reads ``groups=None`` as one group ("cannot have number of
+    splits greater than the number of groups: 1") and fails to sort groups holding
+    None; this one names the problem and the fix first. Made by :func:`speaker_cv`.
+    """
+
+    def split(self, X, y=None, groups=None):
+        """Split as ``StratifiedGroupKFold.split``, after checking `groups`."""
+        check_groups(groups, len(X), caller=f"speaker_cv({self.n_splits})")
+        n_groups = len(np.unique(np.asarray(groups)))
+        if n_groups < self.n_splits:
+            raise ValueError(
+                f"speaker_cv({self.n_splits}) needs at least {self.n_splits} groups "
+                f"(speakers) to give each fold its own, but groups holds {n_groups}. Pass "
+                f"speaker_cv(n_splits) with n_splits <= {n_groups}."
+            )
+        return super().split(X, y, groups)
+
+
+def check_groups(groups, n_samples, *, caller):
+    """Refuse groups that are missing, of the wrong length or with missing values."""
+    if groups is None:
+        raise ValueError(
+            f"{caller} splits by speaker but got groups=None. Pass the speaker (actor, "
+            "subject) of each sample as groups=, e.g. cross_val_score(model, X, y, "
+            "cv=speaker_cv(5), groups=speakers)."
+        )
+    groups = np.asarray(groups, dtype=object)
+    if groups.ndim != 1 or len(groups) != n_samples:
+        raise ValueError(
+            f"{caller} got groups of shape {groups.shape} for {n_samples} samples: pass "
+            "one group (speaker) per sample, in the samples' order."
+        )
+    missing = [i for i, group in enumerate(groups) if is_missing(group)]
+    if missing:
+        shown = ", ".join(map(str, missing[:5])) + (", ..." if len(missing) > 5 else "")
+        raise ValueError(
+            f"{caller} got {len(missing)} missing group(s) (None or NaN, at positions "
+            f"{shown}): every sample needs its speaker. Fill them in, or drop those samples."
+        )
 
 
 def check_cv_groups(cv, groups, *, X=None, y=None, classifier=True):
@@ -92,8 +140,12 @@ def check_cv_groups(cv, groups, *, X=None, y=None, classifier=True):
     >>> speakers = ["ann", "bob", "eve", "ann", "bob", "eve"]
     >>> y = [0, 0, 0, 1, 1, 1]
     >>> check_cv_groups(speaker_cv(3), speakers, y=y)  # each speaker in one test fold
-    StratifiedGroupKFold(n_splits=3, random_state=None, shuffle=False)
+    SpeakerGroupKFold(n_splits=3, random_state=None, shuffle=False)
     """
+    n_samples = len(X) if X is not None else len(y) if y is not None else None
+    if groups is not None and n_samples is None:
+        n_samples = len(groups)
+    check_groups(groups, n_samples, caller="check_cv_groups")
     groups = np.asarray(groups)
     if X is None:
         X = np.zeros((groups.shape[0], 1))

@@ -7,6 +7,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._features import describe_columns, text_columns
 from ._nanstats import nan_mean_var, std_or_one
 from ._sklearn_compat import DocLinkMixin, Interval, _check_feature_names_in, _fit_context
 
@@ -187,7 +188,13 @@ class SpeakerNormalizer(DocLinkMixin, TransformerMixin, BaseEstimator):
     def _split(self, X, *, reset):
         """(speaker ids, float64 features without the speaker column) of X."""
         if not hasattr(X, "iloc"):
-            X = check_array(X, dtype=None, ensure_all_finite=False, ensure_min_features=2)
+            X = check_array(X, dtype=None, ensure_all_finite=False)
+        if X.shape[1] < 2:
+            raise ValueError(
+                f"SpeakerNormalizer got X with {X.shape[1]} column(s): it needs the speaker "
+                "column and at least one feature column beside it. Pass the features with "
+                f"the speaker column (speaker={self.speaker!r})."
+            )
         validate_data(self, X, reset=reset, skip_check_array=True)
         position = self._position(X)
         if reset:
@@ -198,10 +205,21 @@ class SpeakerNormalizer(DocLinkMixin, TransformerMixin, BaseEstimator):
         else:
             ids, rest = X[:, position], np.delete(X, position, axis=1)
         _check_ids(ids)
-        values = check_array(
-            rest, dtype=np.float64, ensure_all_finite="allow-nan", ensure_min_samples=1,
-            input_name="X (without the speaker column)",
-        )  # fmt: skip
+        try:
+            values = check_array(
+                rest, dtype=np.float64, ensure_all_finite="allow-nan", ensure_min_samples=1,
+                input_name="X (without the speaker column)",
+            )  # fmt: skip
+        except (TypeError, ValueError) as exc:
+            columns = text_columns(rest)
+            if not columns:
+                raise
+            shown = describe_columns(columns, named=hasattr(rest, "columns"))
+            raise ValueError(
+                f"SpeakerNormalizer: X has column(s) of text besides the speaker column "
+                f"{self.speaker!r} ({shown}): it standardises numeric features. Drop them, "
+                "or name the speaker column with speaker=."
+            ) from exc
         return ids, values
 
     def _position(self, X):
@@ -212,6 +230,12 @@ class SpeakerNormalizer(DocLinkMixin, TransformerMixin, BaseEstimator):
         n_columns = X.shape[1]
         if isinstance(self.speaker, Integral) and -n_columns <= self.speaker < n_columns:
             return int(self.speaker) % n_columns
+        if isinstance(self.speaker, Integral):
+            raise ValueError(
+                f"SpeakerNormalizer: speaker={self.speaker} is out of range for X's "
+                f"{n_columns} columns: pass the speaker column's position (0 to "
+                f"{n_columns - 1}){', or its name' if columns is not None else ''}."
+            )
         if columns is None:
             raise ValueError(
                 f"SpeakerNormalizer: speaker={self.speaker!r} names a column, but X has no "

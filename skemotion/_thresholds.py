@@ -199,8 +199,9 @@ default="f1_macro"
             The fitted classifier.
         """
         X, y = indexable(X, y)
-        y = column_or_1d(y, warn=True)
+        # Before column_or_1d, which turns ["joy", None, 3] into the strings "None", "3".
         check_labels(y, "TunedOffsetClassifierCV")
+        y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         candidates = self._candidates()
         if sample_weight is not None:

@@ -460,3 +460,118 @@ def test_decoding_libraries_are_imported_in_the_calling_thread_first(monkeypatch
     FaceEncoder(device="cpu", cache=False, detect="haar").fit_transform(faces)
     assert events[0] == ("import", threading.get_ident())
     assert [kind for kind, _ in events[1:]] == ["decode"] * len(faces)
+
+
+# --- texts the tokenizer reads as nothing -----------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["\x00\x00", "\ufffd\ufffd", "\x00 \x07"])
+def test_texts_of_characters_the_tokenizer_drops_warn_that_they_embed_as_empty(text):
+    encoder = TextEncoder(tiny_text_model_dir(), device="cpu", cache=False)
+    with pytest.warns(UserWarning, match=r"2 text\(s\) hold no character the model reads"):
+        X = encoder.fit_transform([text, "\x01", "i am so happy"])
+    np.testing.assert_allclose(X[0], X[1], rtol=1e-6)  # what the warning is about
+
+
+# --- columns that are not features --------------------------------------------------------------
+
+
+def _fusion_estimators():
+    from skemotion import AttentionFusionClassifier, EarlyFusion, StackingFusionClassifier
+
+    modalities = {"face": ["f0", "f1"], "audio": ["a0", "a1"]}
+    return [
+        EarlyFusion(modalities=modalities),
+        LateFusionClassifier(LogisticRegression(), modalities=modalities),
+        StackingFusionClassifier(LogisticRegression(), modalities=modalities, cv=2),
+        AttentionFusionClassifier(modalities=modalities, max_epochs=2),
+    ]
+
+
+@pytest.mark.parametrize("estimator", _fusion_estimators(), ids=lambda e: type(e).__name__)
+def test_a_speaker_column_left_in_x_is_named_by_every_fusion_estimator(estimator):
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(8, 4)), columns=["f0", "f1", "a0", "a1"])
+    X["speaker"] = ["ann", "bob"] * 4
+    with pytest.raises(ValueError, match=r"1 column\(s\) of text in X \('speaker'\).*groups="):
+        estimator.fit(X, ["joy", "sad"] * 4)
+
+
+def test_a_string_column_of_a_numpy_array_is_named_by_position():
+    X = np.array([[0.1, "ann"], [0.2, "bob"], [0.3, "ann"], [0.4, "bob"]], dtype=object)
+    estimator = LateFusionClassifier(LogisticRegression(), modalities={"a": [0], "b": [1]})
+    with pytest.raises(ValueError, match=r"column\(s\) of text in X \(position\(s\) 1\)"):
+        estimator.fit(X, ["joy", "sad"] * 2)
+
+
+def test_labels_mixing_nan_and_numbers_with_strings_are_refused_by_the_tuned_classifier():
+    X = np.random.default_rng(0).normal(size=(12, 2))
+    for bad in (np.nan, 3):
+        y = ["joy", "sad"] * 5 + ["joy", bad]
+        with pytest.raises((ValueError, TypeError), match="TunedOffsetClassifierCV: .*row 11"):
+            TunedOffsetClassifierCV(LogisticRegression(), cv=2).fit(X, y)
+
+
+# --- speaker normalisation and speaker folds -----------------------------------------------------
+
+
+def test_speaker_normalizer_names_a_text_feature_column():
+    from skemotion import SpeakerNormalizer
+
+    X = pd.DataFrame({"speaker": ["a", "a", "b", "b"], "pitch": [1.0, 2, 3, 4], "t": list("wxyz")})
+    with pytest.raises(ValueError, match=r"column\(s\) of text besides the speaker.*'t'"):
+        SpeakerNormalizer().fit(X)
+
+
+def test_speaker_normalizer_needs_a_feature_beside_the_speaker():
+    from skemotion import SpeakerNormalizer
+
+    with pytest.raises(ValueError, match=r"1 column\(s\): it needs the speaker column and at"):
+        SpeakerNormalizer().fit(pd.DataFrame({"speaker": ["a", "b"]}))
+
+
+def test_speaker_position_out_of_range_says_so():
+    from skemotion import SpeakerNormalizer
+
+    with pytest.raises(ValueError, match=r"speaker=5 is out of range for X's 3 columns.*0 to 2"):
+        SpeakerNormalizer(speaker=5).fit(np.ones((4, 3)))
+
+
+@pytest.mark.parametrize(
+    "groups, match",
+    [
+        (None, "got groups=None. Pass the speaker"),
+        (["a", "b"], r"groups of shape \(2,\) for 12 samples"),
+        (["a", None] * 6, r"6 missing group\(s\) \(None or NaN, at positions 1, 3, 5, 7, 9"),
+        (["a", "b"] * 6, r"speaker_cv\(3\) needs at least 3 groups.*n_splits <= 2"),
+    ],
+)
+def test_speaker_folds_name_what_is_wrong_with_the_groups(groups, match):
+    from skemotion import check_cv_groups, speaker_cv
+
+    X, y = np.zeros((12, 2)), [0, 1] * 6
+    with pytest.raises(ValueError, match=match):
+        list(speaker_cv(3).split(X, y, groups))
+    if groups is None or len(groups) != 12 or None in groups:
+        with pytest.raises(ValueError, match=match.replace("speaker_cv\\(3\\)", "")):
+            check_cv_groups(speaker_cv(3), groups, y=y)
+
+
+# --- reports -------------------------------------------------------------------------------------
+
+
+def test_emotion_report_refuses_probabilities_for_labels():
+    from skemotion import emotion_report
+
+    with pytest.raises(ValueError, match=r"shape \(3, 2\).*not model.predict_proba"):
+        emotion_report(["a", "b", "a"], np.full((3, 2), 0.5))
+    with pytest.raises(ValueError, match="float y_pred for labels that are strings"):
+        emotion_report(["a", "b", "a"], [0.2, 0.7, 0.1])
+
+
+def test_emotion_report_names_a_sample_weight_of_the_wrong_length():
+    from skemotion import emotion_report
+
+    with pytest.raises(ValueError, match="y_true has 3, y_pred has 3, sample_weight has 2"):
+        emotion_report(["a", "b", "a"], ["a", "a", "a"], sample_weight=[1, 2])

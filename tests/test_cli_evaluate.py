@@ -294,9 +294,21 @@ def test_a_split_the_dataset_lacks_is_a_usage_error(tmp_path, capsys, dataset, s
     assert message in usage_error(capsys, dataset, tmp_path / "nowhere", "--split", split)
 
 
-def test_more_folds_than_speakers_is_an_error(ravdess, capsys):
-    assert evaluate("ravdess", ravdess, "--folds", "5", "--no-cache") == 1
-    assert "number of groups" in capsys.readouterr().err
+def test_more_folds_than_speakers_is_a_usage_error_naming_folds(ravdess, capsys):
+    err = usage_error(capsys, "ravdess", ravdess, "--folds", "5", "--no-cache")
+    assert "--folds 5: the data has 4 actors, and each fold needs its own; pass --folds 4" in err
+
+
+def test_more_folds_than_items_of_an_emotion_is_a_usage_error(goemotions, tiny_model, capsys):
+    argv = ["goemotions", goemotions, "--folds", "11", "--encoder", f"text=text:{tiny_model}"]
+    err = usage_error(capsys, *argv, "--no-cache")
+    assert "--folds 11: the rarest emotion has 10 item(s)" in err
+
+
+@pytest.mark.parametrize("value", ["0", "two"])
+def test_n_jobs_of_zero_or_not_a_number_is_a_usage_error(ravdess, capsys, value):
+    err = usage_error(capsys, "ravdess", ravdess, "--n-jobs", value)
+    assert "--n-jobs" in err and ("0 workers cannot run" in err or "expected an integer" in err)
 
 
 def test_help_explains_the_folds_and_the_splits(capsys):

@@ -63,6 +63,20 @@ def run_command(command, args, func, *, errors=SETUP_ERRORS):
     return 1
 
 
+def n_jobs(text):
+    """argparse ``type`` of ``--n-jobs``: a non-zero int (-1: all cores), as joblib takes."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            "0 workers cannot run anything: pass 1 (the default), a number of workers, or -1 "
+            "for all cores"
+        )
+    return value
+
+
 def int_in(low, high):
     """Return an argparse ``type`` that accepts an int in ``[low, high]``."""
 
@@ -271,7 +285,15 @@ def read_csv_column(path, column, *, id_column=None, paths=True, allow_empty=Fal
     from .._encoders._items import is_missing
 
     try:
-        frame = pd.read_csv(path, dtype=str)  # texts stay texts; empty cells are NaN
+        # Texts stay texts; empty cells are NaN. A blank line is a row with an empty
+        # cell, as in a spreadsheet: skipping it would give the rows after it the ids
+        # of the rows before.
+        frame = pd.read_csv(path, dtype=str, skip_blank_lines=False)
+    except pd.errors.EmptyDataError:
+        raise ValueError(
+            f"{path} is empty: a CSV input needs a header row that names its columns, "
+            "then one row per item"
+        ) from None
     except UnicodeDecodeError as exc:
         raise ValueError(
             f"{path} is not UTF-8 text (byte {exc.object[exc.start : exc.start + 1]!r} at "

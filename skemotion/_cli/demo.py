@@ -5,8 +5,10 @@ declares their options and runs the one asked for.
 """
 
 import argparse
+import sqlite3
 
 from .. import TextEncoder
+from .._cache import CacheFileError
 from . import demo_face_voice, demo_text
 from ._common import UsageError, add_cache_arguments, cache_option, int_in, run_command
 
@@ -44,9 +46,10 @@ examples:
 # Options of one demo only, as (dest, flag): giving one to the other demo is an error.
 TEXT_ONLY = (("n_samples", "--n-samples"), ("model", "--model"))
 FACE_VOICE_ONLY = (("n_actors", "--n-actors"), ("output_dir", "--output-dir"))
-# A missing model, extra or an unwritable cache or folder is a problem of the setup; any
+# A missing model, extra, an unwritable folder or a cache that cannot be used (damaged,
+# another program's file: CacheFileError, sqlite3.Error) is a problem of the setup; any
 # other exception of a demo on its bundled data is a bug, and keeps its traceback.
-SETUP_ERRORS = (ImportError, OSError)
+SETUP_ERRORS = (ImportError, OSError, CacheFileError, sqlite3.Error)
 
 
 def add_parser(subparsers):

@@ -27,6 +27,7 @@ from ._common import (
     check_writable,
     int_in,
     item_encoders,
+    n_jobs,
     open_cache,
     run_command,
 )
@@ -137,7 +138,7 @@ def add_parser(subparsers):
     parser.add_argument(
         "--n-jobs",
         metavar="N",
-        type=int,
+        type=n_jobs,
         default=None,
         help="folds fitted in parallel (default: 1; -1: all cores)",
     )
@@ -367,6 +368,12 @@ def make_cv(frame, folds, dataset):
     info = get_dataset_info(dataset)
     if info.group_column is not None:
         groups = frame[info.group_column].to_numpy()
+        n_groups = len(set(groups))
+        if folds > n_groups:
+            raise UsageError(
+                f"--folds {folds}: the data has {n_groups} {info.group_noun}, and each "
+                f"fold needs its own; pass --folds {n_groups} or fewer"
+            )
         cv = check_cv_groups(speaker_cv(folds), groups, y=frame["emotion"])
         return (
             cv,
@@ -375,6 +382,12 @@ def make_cv(frame, folds, dataset):
                 f"StratifiedGroupKFold({folds}) by {info.group_noun} "
                 f"({len(set(groups)):,}): none is in both training and test"
             ),
+        )
+    smallest = frame["emotion"].value_counts().min()
+    if folds > smallest:
+        raise UsageError(
+            f"--folds {folds}: the rarest emotion has {smallest} item(s), and stratified "
+            f"folds need one per fold; pass --folds {max(smallest, 2)} or fewer"
         )
     cv = StratifiedKFold(folds, shuffle=True, random_state=RANDOM_STATE)
     return (

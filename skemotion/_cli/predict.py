@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+from .._cache import CacheFileError
 from ._common import (
     CacheCounter,
     Clock,
@@ -333,6 +334,8 @@ def predict_items(model, items, *, on_error="raise", predict=predict_batch):
     results, errors = {}, dict.fromkeys(empty, "empty cell: no item to read")
     try:
         _predict_rows(model, values, rows, results, errors, predict, skip=on_error == "skip")
+    except CacheFileError:
+        raise  # the cache's problem, not an item's: skipping items would not help
     except ValueError as exc:
         raise ValueError(
             f"{exc}. Pass --on-error skip to write a row with the error for each item that "
@@ -378,7 +381,7 @@ def _predict_rows(model, values, rows, results, errors, predict, *, skip):
     try:
         results[tuple(rows)] = predict(model, [values[row] for row in rows])
     except ValueError as exc:
-        if not skip:
+        if not skip or isinstance(exc, CacheFileError):
             raise
         if len(rows) == 1:
             errors[rows[0]] = str(exc)

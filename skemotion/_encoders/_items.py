@@ -103,6 +103,9 @@ def is_missing(item):
 
 def describe_position(position, index):
     """Name a row as the user knows it: its position, and its index label if any."""
-    if index is None or index[position] == position:
+    label = index[position] if index is not None else position
+    if isinstance(label, np.generic):
+        label = label.item()  # 8, not np.int64(8)
+    if label == position:
         return f"item {position}"
-    return f"item {position} (index {index[position]!r})"
+    return f"item {position} (index {label!r})"

@@ -10,7 +10,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .._device import check_device_string, resolve_device
 from .._nanstats import nan_mean_var, std_or_one
@@ -27,6 +27,7 @@ from ._modalities import (
     check_present_in_training,
     presence,
     resolve_modalities,
+    validate_features,
     warn_no_modality,
 )
 
@@ -264,7 +265,7 @@ class AttentionFusionClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
                 f"hidden_dim={self.hidden_dim}. Got {self.n_heads!r} instead."
             )
         check_labels(y, type(self).__name__)
-        X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float32)
+        X, y = validate_features(self, X, y, ensure_all_finite="allow-nan", dtype=np.float32)
         check_classification_targets(y)
         le = LabelEncoder().fit(y)
         self.classes_ = le.classes_
@@ -384,7 +385,7 @@ class AttentionFusionClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
             Probability of each class in ``classes_``, per sample.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float32)
+        X = validate_features(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float32)
         torch = _torch()
         blocks, mask = self._tensors(torch, X, "cpu")
         blocks = [b.double() for b in blocks]

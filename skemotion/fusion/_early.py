@@ -3,7 +3,7 @@ concatenation."""
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .._nanstats import nan_mean_var, std_or_one
 from .._sklearn_compat import DocLinkMixin, StrOptions, _check_feature_names_in, _fit_context
@@ -12,6 +12,7 @@ from ._modalities import (
     presence,
     resolve_modalities,
     resolve_weights,
+    validate_features,
     warn_no_modality,
 )
 
@@ -118,7 +119,7 @@ class EarlyFusion(DocLinkMixin, TransformerMixin, BaseEstimator):
         self : object
             The fitted transformer.
         """
-        X = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
+        X = validate_features(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
         self.modalities_ = resolve_modalities(
             self, getattr(self, "feature_names_in_", None), X.shape[1]
         )
@@ -150,7 +151,7 @@ class EarlyFusion(DocLinkMixin, TransformerMixin, BaseEstimator):
             indicators when ``add_indicator=True``.
         """
         check_is_fitted(self)
-        X = validate_data(
+        X = validate_features(
             self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64, copy=True
         )
         present = presence(X, self.modalities_)

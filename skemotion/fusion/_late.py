@@ -9,7 +9,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.metadata_routing import UNUSED
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
+from sklearn.utils.validation import check_is_fitted, check_memory
 
 from .._nanstats import nan_mean_var
 from .._routing import check_groups, metadata_router, route_fit_params
@@ -28,6 +28,7 @@ from ._modalities import (
     present_rows,
     resolve_modalities,
     resolve_weights,
+    validate_features,
     warn_no_modality,
 )
 
@@ -87,7 +88,7 @@ class _PerModalityClassifier(DocLinkMixin, MetaEstimatorMixin, ClassifierMixin, 
         routed to each child (:func:`~skemotion._routing.route_fit_params`).
         """
         check_labels(y, type(self).__name__)
-        X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
+        X, y = validate_features(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
         check_classification_targets(y)
         name = type(self).__name__
         self._le = LabelEncoder().fit(y)
@@ -140,7 +141,7 @@ class _PerModalityClassifier(DocLinkMixin, MetaEstimatorMixin, ClassifierMixin, 
     def _probas(self, X):
         """Per-modality probabilities (n_modalities, n_samples, n_classes) and presence."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        X = validate_features(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
         present = presence(X, self.modalities_)
         observed = ~np.isnan(X)
         X = np.where(observed | ~present_rows(present, self.modalities_, X.shape[1]), X, self.mean_)

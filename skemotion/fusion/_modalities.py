@@ -19,6 +19,9 @@ import warnings
 from itertools import product
 
 import numpy as np
+from sklearn.utils.validation import validate_data
+
+from .._features import describe_columns, text_columns
 
 MODALITY_SEPARATOR = "__"
 # The largest weight grid weight_grid builds: 3 modalities at step 0.01 (5,151 points)
@@ -285,3 +288,20 @@ def present_rows(present, blocks, n_features):
     for k, cols in enumerate(blocks.values()):
         mask[:, cols] |= present[:, [k]]
     return mask
+
+
+def validate_features(estimator, X, *args, **kwargs):
+    """``validate_data``, with the columns of text in X named instead of numpy's error."""
+    try:
+        return validate_data(estimator, X, *args, **kwargs)
+    except (TypeError, ValueError) as exc:
+        columns = text_columns(X)
+        if not columns:
+            raise
+        shown = describe_columns(columns, named=hasattr(X, "columns"))
+        raise ValueError(
+            f"{type(estimator).__name__} got {len(columns)} column(s) of text in X "
+            f"({shown}): fusion takes the numeric features the encoders output. Drop them "
+            "from X (a speaker column goes to groups= or SpeakerNormalizer), or encode "
+            "them first (make_multimodal_pipeline)."
+        ) from exc

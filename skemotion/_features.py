@@ -1,0 +1,43 @@
+"""Which columns of a feature matrix hold text, for errors that name them.
+
+A column of strings (a speaker id left in X, a text not yet encoded) fails deep in
+numpy with "could not convert string to float", which names no column.
+"""
+
+import numpy as np
+import pandas as pd
+
+
+def text_columns(X):
+    """The names (DataFrame) or positions (2-D arrays, lists) of X's columns of text."""
+    if isinstance(getattr(X, "dtypes", None), pd.Series):
+        return [
+            column
+            for j, (column, dtype) in enumerate(X.dtypes.items())
+            if not pd.api.types.is_numeric_dtype(dtype) and _holds_text(X.iloc[:, j].to_numpy())
+        ]
+    try:
+        array = np.asarray(X, dtype=object)
+    except ValueError:  # ragged rows: not a column problem
+        return []
+    if array.ndim != 2:
+        return []
+    return [j for j in range(array.shape[1]) if _holds_text(array[:, j])]
+
+
+def describe_columns(columns, *, named):
+    """``'speaker', 'text'`` for names, ``position(s) 1, 4`` for positions; at most five."""
+    shown = ", ".join(map(repr if named else str, columns[:5]))
+    more = ", ..." if len(columns) > 5 else ""
+    return f"{shown}{more}" if named else f"position(s) {shown}{more}"
+
+
+def _holds_text(column):
+    """Whether `column` has a string that is not a number ("ann", not "1.5")."""
+    for value in column:
+        if isinstance(value, (str, bytes)):
+            try:
+                float(value)
+            except ValueError:
+                return True
+    return False
