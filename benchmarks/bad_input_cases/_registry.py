@@ -12,8 +12,8 @@ is declared with what the package should do with it:
 
 The outcome is one of OUTCOMES. "unclear error" is an exception that does not name
 what ``names`` asks, or that is raised from inside another library with its own words
-(a raw traceback); "silent wrong result" is a bad input accepted without a word, or a
-wrong result.
+(a raw traceback; scikit-learn's input checks excepted, see _SKLEARN_CHECKS); "silent
+wrong result" is a bad input accepted without a word, or a wrong result.
 """
 
 import traceback
@@ -27,6 +27,18 @@ import skemotion
 
 # Errors raised in these folders are the package's own words (or a case's check).
 _OWN_FOLDERS = (str(Path(skemotion.__file__).parent), str(Path(__file__).parent))
+# scikit-learn's input checks, which every estimator of the ecosystem raises and
+# skemotion's estimators declare (validate_data, feature names, label types): their
+# words are the convention users know. They still have to name what `names` asks.
+_SKLEARN_CHECKS = tuple(
+    str(Path("sklearn", *part.split("/")))
+    for part in (
+        "utils/validation.py",
+        "base.py",
+        "utils/multiclass.py",
+        "utils/_param_validation.py",
+    )
+)
 
 OUTCOMES = (
     "clear error",
@@ -146,7 +158,10 @@ def _raised_by_another_library(exc):
     if isinstance(exc, InvalidParameterError):
         return False  # scikit-learn's parameter validation, which skemotion declares
     frames = traceback.extract_tb(exc.__traceback__)
-    return bool(frames) and not frames[-1].filename.startswith(_OWN_FOLDERS)
+    if not frames:
+        return False
+    last = frames[-1].filename
+    return not last.startswith(_OWN_FOLDERS) and not last.endswith(_SKLEARN_CHECKS)
 
 
 def _with_origin(message, exc):
