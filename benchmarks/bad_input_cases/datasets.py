@@ -437,7 +437,7 @@ add(AREA, "load_goemotions: train.tsv in Latin-1", "error",
     names=("train.tsv", "UTF-8"))  # fmt: skip
 add(AREA, "load_goemotions: TSV with a fourth column", "error",
     lambda: _load_goemotions(_goemotions(GO_ROWS.replace("\tid", "\tx\tid"))),
-    names=("train.tsv", "column"))  # fmt: skip
+    names=("train.tsv", "line 1"))  # fmt: skip
 add(AREA, "load_goemotions: taxonomy='Ekman' (capital E)", "error",
     lambda: _load_goemotions(_goemotions(), taxonomy="Ekman"),
     names=("taxonomy", "ekman"))  # fmt: skip
