@@ -130,11 +130,10 @@ def _cwd(folder=None):
 
 def _fill(folder):
     """Write zeros into `folder` until its disk is full."""
-    with open(Path(folder) / "filler", "wb") as handle:
+    with open(Path(folder) / "filler", "wb", buffering=0) as handle:
         with contextlib.suppress(OSError):
             while True:
                 handle.write(b"\0" * 4096)
-                handle.flush()
 
 
 @contextlib.contextmanager
@@ -683,12 +682,12 @@ def case_schema_version_that_is_not_a_number():
     len(_cache(path))
 
 
-@case(AREA, "error", names=("cache.sqlite", "cache="))
-def case_meta_table_without_a_schema_version():
+@case(AREA, "handled")
+def case_meta_table_without_a_schema_version_gets_it_back():
     path = scratch() / "cache.sqlite"
-    _filled(path)
+    _filled_by_encoder(path)
     _set_meta(path, delete=True)
-    len(_cache(path))
+    _encode(_cache(path), TEXTS + MORE)
 
 
 @case(AREA, "handled")
@@ -1070,7 +1069,7 @@ add(
     "postgresql port out of range",
     "error",
     lambda: len(_cache("postgresql://me@localhost:99999/db")),
-    names=("99999", "port"),
+    names=("99999", "range"),
     timeout=30,
 )
 add(
@@ -1142,6 +1141,14 @@ def case_postgresql_cache_from_a_newer_schema_version():
 
 @case(AREA, "error", names=("CREATE", "GRANT"))
 def case_postgresql_role_that_may_not_create_the_tables():
+    with _pg_schema() as (url, schema):
+        with _pg_connect() as conn:
+            conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO skemotion_reader")
+        len(_cache(_as_role(url)))
+
+
+@case(AREA, "error", names=("skemotion_reader", "GRANT"))
+def case_postgresql_role_that_may_not_use_the_schema_of_its_search_path():
     with _pg_schema() as (url, _):
         len(_cache(_as_role(url)))
 

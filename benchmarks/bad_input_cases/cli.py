@@ -566,10 +566,9 @@ def case_encode_output_on_a_full_disk():
     disk.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], check=True)
     try:
-        with open(disk / "filler", "wb") as handle, contextlib.suppress(OSError):
+        with open(disk / "filler", "wb", buffering=0) as handle, contextlib.suppress(OSError):
             while True:
                 handle.write(b"\0" * 4096)
-                handle.flush()
         csv = _csv("text\n" + "\n".join(TEXTS * 20) + "\n")
         try:
             run_cli("encode", csv, "--column", "text", "-o", disk / "out.npz", *_text_options())
