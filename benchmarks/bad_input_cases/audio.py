@@ -1102,6 +1102,28 @@ def _register_truncated_videos():
 
 _register_truncated_videos()
 
+
+def _cut_at_a_packet_end(path, keep=0.6):
+    """Cut a video file just after the packet that ends nearest `keep` of its bytes: the
+    packets before the cut are whole, so that no decoder sees a broken one."""
+    import av
+
+    size = path.stat().st_size
+    with av.open(str(path)) as container:
+        ends = [
+            packet.pos + packet.size
+            for packet in container.demux()
+            if packet.pos is not None and packet.pos >= 0 and packet.size
+        ]
+    return truncate(path, min(ends, key=lambda end: abs(end - keep * size)))
+
+
+for _encoder in ALL_VIDEO_ENCODERS:
+    add(AREA, f"{_encoder}: faststart MP4 cut at a packet boundary (60%)", "error",
+        lambda e=_encoder: ALL_VIDEO_ENCODERS[e]([str(_cut_at_a_packet_end(
+            _video(scratch() / "cut-at-packet.mp4", seconds=3.0, faststart=True)))]),
+        names=("cut-at-packet", "truncated"))  # fmt: skip
+
 for _encoder in ENCODERS:
     add(AREA, f"{_encoder}: MP4 without an audio track", "error",
         lambda e=_encoder: ENCODERS[e]([str(_video(scratch() / "mute.mp4", audio=False))]),
