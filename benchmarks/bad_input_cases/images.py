@@ -154,12 +154,12 @@ _refused(
 _refused(
     "http URL (offline: refused, naming it)",
     lambda: ["http://example.com/face.png"],
-    names=("item 0", "http://example.com/face.png"),
+    names=("item 0", "http://example.com/face.png", "URL"),
 )
 _refused(
     "https URL (offline: refused, naming it)",
     lambda: ["https://example.com/a.jpg?size=large"],
-    names=("item 0", "https://example.com/a.jpg"),
+    names=("item 0", "https://example.com/a.jpg", "URL"),
 )
 
 

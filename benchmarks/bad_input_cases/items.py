@@ -1165,3 +1165,68 @@ add(
     lambda: _face_encoder().fit_transform([(str(_video()), 0.0, 0.5)]),
     names=("item 0", "tuple"),
 )
+
+
+# --- through an embedding cache (item keys) -------------------------------------------------
+
+
+def _cached_text_encoder(**params):
+    from skemotion import TextEncoder
+
+    cache = str(scratch() / "cache.sqlite")
+    return TextEncoder(tiny_text_model(), device="cpu", cache=cache, **params)
+
+
+@case("items", "handled")
+def case_cached_rows_equal_uncached_rows_for_odd_texts():
+    texts = ["i am happy", "cafe\u0301", "happy " * 300, "i am happy"]
+    encoder = _cached_text_encoder()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first, second = encoder.fit_transform(texts), encoder.transform(texts)
+        plain = _text_encoder().fit_transform(texts)
+    if not (np.array_equal(first, second) and np.allclose(first, plain, rtol=0, atol=1e-5)):
+        raise WrongResult("odd texts read back from the cache differ from their encoding")
+
+
+@case("items", "handled")
+def case_cached_missing_nan_rows_stay_nan_on_a_warm_cache():
+    encoder = _cached_text_encoder(missing="nan")
+    encoder.fit_transform(["i am happy", None, ""])
+    got = encoder.transform(["i am happy", None, ""])
+    if not (np.isnan(got[1:]).all() and np.isfinite(got[0]).all()):
+        raise WrongResult("missing rows on a warm cache are not NaN (or the present row is)")
+
+
+add(
+    "items",
+    "lone surrogate with a cache",
+    "error",
+    lambda: _cached_text_encoder().fit_transform(["ok", "bad\ud800"]),
+    names=("item 1", "surrogate"),
+)
+add(
+    "items",
+    "Segment of a nonexistent audio file with a cache",
+    "error",
+    lambda: (
+        __import__("skemotion")
+        .AudioEncoder(tiny_audio_model(), device="cpu", cache=str(scratch() / "c.sqlite"))
+        .fit_transform([_segment("/nonexistent/clip.wav", 0.0, 1.0)])
+    ),
+    names=("item 0", "/nonexistent/clip.wav"),
+)
+
+
+@case("items", "handled")
+def case_cached_segments_of_one_file_get_their_own_rows():
+    from skemotion import AudioEncoder
+
+    encoder = AudioEncoder(tiny_audio_model(), device="cpu", cache=str(scratch() / "c.sqlite"))
+    segments = [_segment(str(_wav()), 0.0, 0.5), _segment(str(_wav()), 0.5, 1.0)]
+    got = encoder.fit_transform(segments)
+    if np.allclose(got[0], got[1]):
+        raise WrongResult("two segments of one file share one cached row")
+    again = encoder.transform(segments[::-1])
+    if not np.array_equal(again, got[::-1]):
+        raise WrongResult("segments read back from the cache are not in their rows")
