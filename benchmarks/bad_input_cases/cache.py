@@ -381,7 +381,7 @@ def case_encoder_cache_folder_without_suffix_created_lazily():
 # --- folders and files that cannot be written ----------------------------------------------
 
 
-@case(AREA, "error", names=("locked", "cache="))
+@case(AREA, "error", names=("locked is not writable", "cache="))
 def case_new_cache_in_a_read_only_folder():
     folder = scratch() / "locked"
     folder.mkdir()
@@ -389,7 +389,7 @@ def case_new_cache_in_a_read_only_folder():
         len(_cache(folder / "cache.sqlite"))
 
 
-@case(AREA, "error", names=("locked", "cache="))
+@case(AREA, "error", names=("locked is not writable", "cache="))
 def case_encoder_new_cache_in_a_read_only_folder():
     folder = scratch() / "locked"
     folder.mkdir()
@@ -397,7 +397,7 @@ def case_encoder_new_cache_in_a_read_only_folder():
         _encoder(_cache(folder / "cache.sqlite")).fit_transform(TEXTS)
 
 
-@case(AREA, "error", names=("locked", "cache="))
+@case(AREA, "error", names=("locked is not writable", "cache="))
 def case_new_cache_in_a_folder_without_write_permission():
     folder = scratch() / "locked"
     folder.mkdir()

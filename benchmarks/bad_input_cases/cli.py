@@ -543,7 +543,7 @@ add(
 )
 
 
-@case(AREA, "error", names=("readonly", "writable"))
+@case(AREA, "error", names=("readonly is not writable",))
 def case_encode_output_in_a_read_only_folder_checked_before_work():
     folder = scratch() / "readonly"
     folder.mkdir()
@@ -707,7 +707,7 @@ add(
 )
 
 
-@case(AREA, "error", names=("locked", "writable"))
+@case(AREA, "error", names=("locked is not writable",))
 def case_encode_new_cache_in_a_read_only_folder():
     folder = scratch() / "locked"
     folder.mkdir()
@@ -793,7 +793,7 @@ def case_demo_cache_that_is_not_an_sqlite_file():
 @case(AREA, "error", names=("notes.sqlite", "delete"), timeout=180)
 def case_demo_text_cache_that_is_not_an_sqlite_file():
     run_cli(
-        "demo", "--text", "--n-samples", "100", "--model", tiny_text_model(),
+        "demo", "--text", "--n-samples", "200", "--model", tiny_text_model(),
         "--cache", _not_a_sqlite_cache(),
     )  # fmt: skip
 
@@ -805,7 +805,7 @@ def case_demo_output_dir_that_is_a_file():
     run_cli("demo", "--n-actors", "6", "--output-dir", path, "--cache", scratch() / "c.sqlite")
 
 
-@case(AREA, "error", names=("figures", "writable"), timeout=180)
+@case(AREA, "error", names=("figures is not writable",), timeout=180)
 def case_demo_output_dir_in_a_read_only_folder():
     folder = scratch() / "figures"
     folder.mkdir()
@@ -998,7 +998,7 @@ add(
 )
 
 
-@case(AREA, "error", names=("readonly", "writable"))
+@case(AREA, "error", names=("readonly is not writable",))
 def case_predict_output_in_a_read_only_folder():
     folder = scratch() / "readonly"
     folder.mkdir()
@@ -1176,7 +1176,7 @@ add(
 )
 
 
-@case(AREA, "error", names=("readonly", "writable"))
+@case(AREA, "error", names=("readonly is not writable",))
 def case_evaluate_output_in_a_read_only_folder():
     folder = scratch() / "readonly"
     folder.mkdir()
