@@ -706,7 +706,7 @@ def _rows_of(path):
         return conn.execute("SELECT namespace, key FROM embeddings").fetchall()
 
 
-@case(AREA, "handled")
+@case(AREA, "handled", timeout=40)
 def case_a_row_whose_vector_has_the_wrong_length():
     path = scratch() / "cache.sqlite"
     _filled_by_encoder(path)
