@@ -1,7 +1,11 @@
 """Metrics that respect class imbalance, reported together."""
 
+import warnings
+
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+
+from ._targets import check_labels
 
 #: Scorers for ``cross_validate(..., scoring=EMOTION_SCORING)``, named as in
 #: :func:`emotion_report`.
@@ -78,6 +82,13 @@ def _check_report_inputs(y_true, y_pred, sample_weight):
             "emotion_report got float y_pred for labels that are strings: pass the "
             "predicted labels (model.predict(X)), not scores or probabilities."
         )
+    if y_pred.dtype.kind in "iu" and y_true.dtype.kind in "US":
+        raise ValueError(
+            "emotion_report got integer y_pred for labels that are strings: encoded "
+            "predictions? Pass model.predict(X), or model.classes_[codes] for the codes."
+        )
+    check_labels(y_true, "emotion_report (y_true)")
+    check_labels(y_pred, "emotion_report (y_pred)")
     lengths = {"y_true": len(y_true), "y_pred": len(y_pred)}
     if sample_weight is not None:
         lengths["sample_weight"] = len(np.asarray(sample_weight).reshape(-1))
@@ -85,4 +96,15 @@ def _check_report_inputs(y_true, y_pred, sample_weight):
         shown = ", ".join(f"{name} has {n}" for name, n in lengths.items())
         raise ValueError(
             f"emotion_report needs one entry per sample in each argument, but {shown}."
+        )
+    if not len(y_true):
+        raise ValueError("emotion_report got empty y_true and y_pred: there is nothing to score.")
+    never_true = sorted(set(y_pred.tolist()) - set(y_true.tolist()), key=str)
+    if never_true:
+        warnings.warn(
+            f"emotion_report: y_pred holds {len(never_true)} label(s) that are not in "
+            f"y_true ({', '.join(map(repr, never_true[:5]))}): predicted, but never true "
+            "here. UAR averages the recall over the labels of y_true only.",
+            UserWarning,
+            stacklevel=3,
         )

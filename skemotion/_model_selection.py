@@ -1,5 +1,6 @@
 """Speaker-independent cross-validation, and a check that folds do not leak speakers."""
 
+import numbers
 import warnings
 
 import numpy as np
@@ -58,6 +59,18 @@ def speaker_cv(n_splits=5, *, shuffle=False, random_state=None):
     >>> from sklearn.model_selection import cross_val_score  # doctest: +SKIP
     >>> cross_val_score(model, X, y, cv=speaker_cv(5), groups=speaker)  # doctest: +SKIP
     """
+    if isinstance(n_splits, bool) or not isinstance(n_splits, numbers.Integral) or n_splits < 2:
+        raise ValueError(
+            f"speaker_cv needs n_splits, the number of folds, as an int of at least 2 (each "
+            f"speaker's samples are tested once, by a model fitted on the others); got "
+            f"{n_splits!r}."
+        )
+    if random_state is not None and not shuffle:
+        raise ValueError(
+            f"speaker_cv(random_state={random_state!r}) has no effect without shuffling: "
+            "pass shuffle=True to shuffle the speakers with that seed, or leave "
+            "random_state=None."
+        )
     return SpeakerGroupKFold(n_splits=n_splits, shuffle=shuffle, random_state=random_state)
 
 
@@ -74,10 +87,14 @@ class SpeakerGroupKFold(StratifiedGroupKFold):
         check_groups(groups, len(X), caller=f"speaker_cv({self.n_splits})")
         n_groups = len(np.unique(np.asarray(groups)))
         if n_groups < self.n_splits:
+            fix = (
+                f"Pass speaker_cv(n_splits) with n_splits <= {n_groups}."
+                if n_groups >= 2
+                else "Speaker-independent folds need samples of at least 2 speakers."
+            )
             raise ValueError(
                 f"speaker_cv({self.n_splits}) needs at least {self.n_splits} groups "
-                f"(speakers) to give each fold its own, but groups holds {n_groups}. Pass "
-                f"speaker_cv(n_splits) with n_splits <= {n_groups}."
+                f"(speakers) to give each fold its own, but groups holds {n_groups}. {fix}"
             )
         return super().split(X, y, groups)
 

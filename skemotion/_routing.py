@@ -9,6 +9,7 @@ child the metadata it requested. Without routing, the scikit-learn convention is
 """
 
 import inspect
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -17,6 +18,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 
+from ._encoders._items import is_missing
 from ._sklearn_compat import _raise_for_params, _routing_enabled
 
 # The number of folds of cv=None, as in scikit-learn.
@@ -156,4 +158,46 @@ def check_groups(owner, groups, n_samples):
             f"{type(owner).__name__}: groups has {groups.shape[0]} entries for "
             f"{n_samples} samples. Pass one group (speaker) per sample."
         )
+    missing = np.flatnonzero([is_missing(group) for group in groups])
+    if missing.size:
+        raise ValueError(
+            f"{type(owner).__name__}: {missing.size} of the groups are missing (None or "
+            f"NaN; first at row {missing[0]}). Every sample needs its group (speaker): "
+            "fill them in, or drop those samples."
+        )
     return groups
+
+
+def check_folds(owner, cv, y, groups):
+    """Name the fix where an int `cv` cannot be split as asked (see :func:`inner_cv`).
+
+    By group: fewer groups than folds is an error (scikit-learn's names neither `cv` nor
+    the owner). Stratified: a class with fewer samples than folds is left out of some
+    training folds; scikit-learn warns without naming the class.
+    """
+    if not (cv is None or isinstance(cv, Integral)):
+        return
+    n_splits = _DEFAULT_FOLDS if cv is None else cv
+    name = type(owner).__name__
+    if groups is not None:
+        n_groups = len(np.unique(groups))
+        if n_groups < n_splits:
+            raise ValueError(
+                f"{name}: cv={n_splits} makes folds by group (speaker), but groups holds "
+                f"{n_groups}. Pass cv={max(n_groups, 2)} or fewer"
+                + ("." if n_groups >= 2 else ", with samples of at least 2 groups.")
+            )
+        return
+    labels, counts = np.unique(y, return_counts=True)
+    if counts.min() < n_splits:
+        rare = labels[counts < n_splits]
+        shown = ", ".join(
+            repr(label.item() if hasattr(label, "item") else label) for label in rare[:3]
+        )
+        warnings.warn(
+            f"{name}: class(es) {shown} have fewer samples ({counts.min()} at least) than "
+            f"the cv={n_splits} folds, so some folds are fitted without them. Pass a "
+            "smaller cv, or give those classes more samples.",
+            UserWarning,
+            stacklevel=3,
+        )

@@ -16,10 +16,12 @@ def check_labels(y, caller):
     if y is None:  # no target at all: scikit-learn's own check says so
         return
     values = np.asarray(y, dtype=object) if not isinstance(y, np.ndarray) else y
-    if values.dtype != object:
+    if values.dtype.kind not in "fO":
         return
     values = values.ravel()
     missing = np.flatnonzero(pd.isna(values))
+    if values.dtype.kind == "f" and not missing.size:
+        return
     if missing.size:
         raise ValueError(
             f"{caller}: {missing.size} label(s) in y are missing (None or NaN; first at "
@@ -43,3 +45,8 @@ def check_labels(y, caller):
             f"{caller}: the labels in y mix types ({shown}). Give every label the same "
             "type, e.g. y.astype(str)."
         )
+
+
+def plain(label):
+    """A label as its user wrote it: ``'joy'`` and ``3``, not ``np.str_('joy')``."""
+    return label.item() if isinstance(label, np.generic) else label

@@ -11,7 +11,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, indexable
 
-from ._routing import check_groups, inner_cv, metadata_router, route_fit_params
+from ._routing import check_folds, check_groups, inner_cv, metadata_router, route_fit_params
 from ._sklearn_compat import (
     DocLinkMixin,
     HasMethods,
@@ -22,7 +22,7 @@ from ._sklearn_compat import (
     _fit_context,
     _safe_indexing,
 )
-from ._targets import check_labels
+from ._targets import check_labels, plain
 
 _SCORES = {"f1_macro", "f1_weighted", "balanced_accuracy", "accuracy"}
 
@@ -210,12 +210,17 @@ default="f1_macro"
             self, {"estimator": self.estimator}, fit_params, sample_weight=sample_weight,
             groups=check_groups(self, groups, len(y)),
         )  # fmt: skip
+        if len(y) and len(np.unique(y)) < 2:  # before the estimator fails in its own words
+            raise ValueError(
+                "TunedOffsetClassifierCV needs samples of at least 2 classes; got only "
+                f"one class: {plain(np.asarray(y)[0])!r}."
+            )
         self.estimator_ = clone(self.estimator).fit(X, y, **routed.estimator.fit)
         self.classes_ = self.estimator_.classes_
         if len(self.classes_) < 2:
             raise ValueError(
                 "TunedOffsetClassifierCV needs samples of at least 2 classes; got only "
-                f"one class: {self.classes_[0]!r}."
+                f"one class: {plain(self.classes_[0])!r}."
             )
         unknown = ~np.isin(y, self.classes_)
         if unknown.any():
@@ -350,6 +355,7 @@ default="f1_macro"
         if isinstance(self.estimator, FrozenEstimator):  # fitted elsewhere: X is held out
             return self._scores(self.estimator_, X), y_true
         split_params = routed.splitter.split
+        check_folds(self, self.cv, y, split_params.get("groups"))
         cv = inner_cv(self.cv, y, split_params.get("groups"))
         scores = np.full((len(y), len(self.classes_)), -np.inf)
         seen = np.zeros(len(y), dtype=int)

@@ -575,3 +575,113 @@ def test_emotion_report_names_a_sample_weight_of_the_wrong_length():
 
     with pytest.raises(ValueError, match="y_true has 3, y_pred has 3, sample_weight has 2"):
         emotion_report(["a", "b", "a"], ["a", "a", "a"], sample_weight=[1, 2])
+
+
+# --- more from the estimators' sweep ---------------------------------------------------------
+
+
+def _frame(n=8):
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        rng.normal(size=(n, 4)), columns=["face__a", "face__b", "audio__a", "audio__b"]
+    )
+
+
+def test_attention_fusion_refuses_one_class_as_the_other_fusion_classifiers():
+    pytest.importorskip("torch")
+    from skemotion import AttentionFusionClassifier
+
+    with pytest.raises(ValueError, match="at least 2 classes.*only one class: 'joy'"):
+        AttentionFusionClassifier(max_epochs=1).fit(_frame(), ["joy"] * 8)
+
+
+@pytest.mark.parametrize("bad", [3, None])
+def test_early_fusion_names_a_label_that_a_pipeline_would_sort_badly(bad):
+    from skemotion import EarlyFusion
+
+    with pytest.raises((TypeError, ValueError), match="EarlyFusion: .*row 7"):
+        EarlyFusion().fit(_frame(), ["joy", "sad"] * 3 + ["joy", bad])
+
+
+def test_a_nan_among_float_labels_is_named_with_its_row():
+    y = [0.0, 1.0, np.nan, 1.0] * 2
+    with pytest.raises(
+        ValueError, match=r"LateFusionClassifier: 2 label\(s\) in y are missing.*row 2"
+    ):
+        LateFusionClassifier(LogisticRegression()).fit(_frame(), np.array(y))
+
+
+def test_infinite_values_and_repeated_or_unnamed_columns_are_named():
+    from skemotion import EarlyFusion
+
+    X = _frame()
+    X.loc[3, "face__b"] = np.inf
+    with pytest.raises(ValueError, match=r"infinite values \(inf\) in X.*'face__b'"):
+        LateFusionClassifier(LogisticRegression()).fit(X, ["joy", "sad"] * 4)
+    repeated = _frame().set_axis(["face__a", "face__a", "audio__a", "audio__b"], axis=1)
+    with pytest.raises(ValueError, match=r"repeated column names \('face__a'\).*unique"):
+        EarlyFusion().fit(repeated)
+    with pytest.raises(ValueError, match=r"4 column name\(s\) of X are not str.*astype\(str\)"):
+        EarlyFusion().fit(pd.DataFrame(np.ones((4, 4))))
+
+
+def test_labels_and_rows_of_different_lengths_are_named():
+    with pytest.raises(ValueError, match="8 rows in X but 7 labels in y"):
+        LateFusionClassifier(LogisticRegression()).fit(_frame(), ["joy", "sad"] * 3 + ["joy"])
+
+
+def test_inner_folds_name_cv_and_the_rare_class():
+    from skemotion import StackingFusionClassifier
+
+    y = ["joy"] * 6 + ["fear"] * 2
+    with pytest.warns(UserWarning, match=r"class\(es\) 'fear' have fewer samples.*cv=3"):
+        StackingFusionClassifier(LogisticRegression(), cv=3).fit(_frame(), y)
+    groups = ["ann", "bob"] * 4
+    with pytest.raises(ValueError, match="cv=3 makes folds by group.*holds 2. Pass cv=2"):
+        StackingFusionClassifier(LogisticRegression(), cv=3).fit(
+            _frame(), ["joy", "sad"] * 4, groups=groups
+        )
+    with pytest.raises(ValueError, match=r"1 of the groups are missing.*row 5"):
+        TunedOffsetClassifierCV(LogisticRegression(), cv=2).fit(
+            _frame(), ["joy", "sad"] * 4, groups=["a", "b", "a", "b", "a", None, "a", "b"]
+        )
+
+
+def test_tuned_classifier_refuses_one_class_before_its_estimator_fails():
+    with pytest.raises(ValueError, match="TunedOffsetClassifierCV needs .* 2 classes.*'joy'"):
+        TunedOffsetClassifierCV(LogisticRegression()).fit(_frame(), ["joy"] * 8)
+
+
+@pytest.mark.parametrize(
+    "names, step, match",
+    [(None, 0.5, "sequence of modality names"), (["face", "audio"], True, "step")],
+)
+def test_weight_grid_names_none_and_a_boolean_step(names, step, match):
+    from skemotion.fusion import weight_grid
+
+    with pytest.raises(ValueError, match=match):
+        weight_grid(names, step)
+
+
+def test_speaker_cv_refuses_one_fold_a_seed_without_shuffle_and_one_speaker():
+    from skemotion import speaker_cv
+
+    with pytest.raises(ValueError, match="at least 2"):
+        speaker_cv(1)
+    with pytest.raises(ValueError, match="shuffle=True"):
+        speaker_cv(2, random_state=0)
+    with pytest.raises(ValueError, match="samples of at least 2 speakers"):
+        list(speaker_cv(2).split(np.zeros((4, 1)), [0, 1, 0, 1], ["ann"] * 4))
+
+
+def test_emotion_report_names_codes_missing_labels_and_labels_never_true():
+    from skemotion import emotion_report
+
+    with pytest.raises(ValueError, match=r"integer y_pred.*classes_\[codes\]"):
+        emotion_report(np.array(["a", "b"]), np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"emotion_report \(y_true\): 1 label.*row 1"):
+        emotion_report(["a", None, "b"], ["a", "b", "b"])
+    with pytest.warns(UserWarning, match=r"not in y_true \('fear'\)"):
+        emotion_report(["a", "b", "b"], ["a", "fear", "b"])
+    with pytest.raises(ValueError, match="empty y_true"):
+        emotion_report([], [])

@@ -22,7 +22,7 @@ from .._sklearn_compat import (
     _check_sample_weight,
     _fit_context,
 )
-from .._targets import check_labels
+from .._targets import check_labels, plain
 from ._modalities import (
     check_present_in_training,
     presence,
@@ -269,6 +269,11 @@ class AttentionFusionClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         le = LabelEncoder().fit(y)
         self.classes_ = le.classes_
+        if len(self.classes_) < 2:  # as the other fusion classifiers
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the data; "
+                f"got only one class: {plain(self.classes_[0])!r}."
+            )
         y_enc = le.transform(y)
         weights = _check_sample_weight(sample_weight, X, dtype=np.float32)
         if self.class_weight is not None:

@@ -7,6 +7,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._nanstats import nan_mean_var, std_or_one
 from .._sklearn_compat import DocLinkMixin, StrOptions, _check_feature_names_in, _fit_context
+from .._targets import check_labels
 from ._modalities import (
     check_present_in_training,
     presence,
@@ -119,6 +120,9 @@ class EarlyFusion(DocLinkMixin, TransformerMixin, BaseEstimator):
         self : object
             The fitted transformer.
         """
+        # y is not used, but a pipeline passes the classifier's labels through here:
+        # name a missing or mixed-type label before the classifier's sort fails on it.
+        check_labels(y, type(self).__name__)
         X = validate_features(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
         self.modalities_ = resolve_modalities(
             self, getattr(self, "feature_names_in_", None), X.shape[1]

@@ -21,7 +21,7 @@ from .._sklearn_compat import (
     _check_sample_weight,
     _fit_context,
 )
-from .._targets import check_labels
+from .._targets import check_labels, plain
 from ._modalities import (
     check_present_in_training,
     presence,
@@ -96,7 +96,7 @@ class _PerModalityClassifier(DocLinkMixin, MetaEstimatorMixin, ClassifierMixin, 
         if len(self.classes_) < 2:
             raise ValueError(
                 f"{name} needs samples of at least 2 classes in the data; got "
-                f"only one class: {self.classes_[0]!r}."
+                f"only one class: {plain(self.classes_[0])!r}."
             )
         y_enc = self._le.transform(y)
         self.class_prior_ = np.bincount(y_enc, minlength=len(self.classes_)) / len(y_enc)

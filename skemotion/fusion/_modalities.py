@@ -60,13 +60,19 @@ def weight_grid(names, step=0.25):
             f"The 'names' parameter of weight_grid must be a sequence of modality names, "
             f"not a single string. Got {names!r}; pass a list: [{names!r}, ...]."
         )
-    names = list(names)
+    try:
+        names = list(names)
+    except TypeError:
+        raise ValueError(
+            f"The 'names' parameter of weight_grid must be a sequence of modality names, "
+            f"e.g. ['face', 'audio']. Got {names!r} instead."
+        ) from None
     if not names or len(set(names)) != len(names) or not all(isinstance(n, str) for n in names):
         raise ValueError(
             f"The 'names' parameter of weight_grid must be distinct modality names (str). "
             f"Got {names!r} instead."
         )
-    if not isinstance(step, numbers.Real) or not 0 < step <= 1:
+    if isinstance(step, bool) or not isinstance(step, numbers.Real) or not 0 < step <= 1:
         raise ValueError(
             f"The 'step' parameter of weight_grid must be a float in (0, 1]. Got {step!r} instead."
         )
@@ -291,10 +297,26 @@ def present_rows(present, blocks, n_features):
 
 
 def validate_features(estimator, X, *args, **kwargs):
-    """``validate_data``, with the columns of text in X named instead of numpy's error."""
+    """``validate_data``, naming the columns at fault where scikit-learn's check does not.
+
+    Named: repeated column names, columns of text (numpy's "could not convert string to
+    float" names none), infinite values, and column names that are not all strings
+    (scikit-learn then keeps none, so modalities cannot be read from their prefixes).
+    """
+    name = type(estimator).__name__
+    columns = getattr(X, "columns", None)
+    if columns is not None:
+        _check_column_names(estimator, columns, reset=kwargs.get("reset", True))
+    n_rows, n_labels = _length(X), _length(args[0] if args else None)
+    if None not in (n_rows, n_labels) and n_rows != n_labels:
+        raise ValueError(
+            f"{name} got {n_rows} rows in X but {n_labels} labels in y: pass one label per row."
+        )
     try:
         return validate_data(estimator, X, *args, **kwargs)
     except (TypeError, ValueError) as exc:
+        if "infinity" in str(exc):
+            raise _infinite_values_error(name, X) from exc
         columns = text_columns(X)
         if not columns:
             raise
@@ -305,3 +327,44 @@ def validate_features(estimator, X, *args, **kwargs):
             "from X (a speaker column goes to groups= or SpeakerNormalizer), or encode "
             "them first (make_multimodal_pipeline)."
         ) from exc
+
+
+def _check_column_names(estimator, columns, *, reset):
+    name = type(estimator).__name__
+    repeated = columns[columns.duplicated()].unique()
+    if len(repeated):
+        shown = describe_columns(list(repeated), named=True)
+        raise ValueError(
+            f"{name} got X with repeated column names ({shown}): each column must have a "
+            "unique name, or the modalities' columns are ambiguous."
+        )
+    not_str = [column for column in columns if not isinstance(column, str)]
+    if reset and not_str and getattr(estimator, "modalities", ()) is None:
+        shown = describe_columns(not_str, named=True)
+        raise ValueError(
+            f"{name} reads the modalities from the column names' prefixes, but "
+            f"{len(not_str)} column name(s) of X are not str ({shown}), "
+            "so scikit-learn keeps no names. Rename the columns '<modality>__<feature>' "
+            "(X.columns.astype(str) at least), or pass modalities={name: columns}."
+        )
+
+
+def _infinite_values_error(name, X):
+    values = np.asarray(X, dtype=object)
+    infinite = np.vectorize(lambda v: isinstance(v, numbers.Real) and math.isinf(v), otypes=[bool])
+    where = np.flatnonzero(infinite(values).any(axis=0))
+    named = hasattr(X, "columns")
+    columns = [X.columns[j] for j in where] if named else list(where)
+    return ValueError(
+        f"{name} got infinite values (inf) in X, in {len(columns)} column(s) "
+        f"({describe_columns(columns, named=named)}). NaN marks a missing value; replace "
+        "inf with NaN or a finite value (e.g. X.replace([np.inf, -np.inf], np.nan))."
+    )
+
+
+def _length(values):
+    """Rows of an array, DataFrame, sparse matrix or list; None for anything else."""
+    shape = getattr(values, "shape", None)
+    if shape is not None:
+        return shape[0] if len(shape) else None
+    return len(values) if isinstance(values, (list, tuple)) else None

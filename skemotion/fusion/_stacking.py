@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
 from sklearn.utils.metadata_routing import UNUSED
 
-from .._routing import inner_cv, metadata_router
+from .._routing import check_folds, inner_cv, metadata_router
 from .._sklearn_compat import (
     HasMethods,
     Interval,
@@ -199,6 +199,7 @@ class StackingFusionClassifier(_PerModalityClassifier):
             X, y, sample_weight, fit_params, groups=groups
         )
         groups = routed.splitter.split.get("groups")
+        check_folds(self, self.cv, self.classes_[y_enc], groups)
         out_of_fold = np.full((len(self.modalities_), X.shape[0], len(self.classes_)), np.nan)
         for k, cols in enumerate(self.modalities_.values()):
             rows = np.flatnonzero(present[:, k])
