@@ -570,12 +570,18 @@ def case_encode_output_on_a_full_disk():
             while True:
                 handle.write(b"\0" * 4096)
         csv = _csv("text\n" + "\n".join(TEXTS * 20) + "\n")
+        said = "nothing"
         try:
             run_cli("encode", csv, "--column", "text", "-o", disk / "out.npz", *_text_options())
+        except Exception as exc:
+            said = str(exc)
+            raise
         finally:
             if (disk / "out.npz").exists():
                 size = (disk / "out.npz").stat().st_size
-                raise WrongResult(f"a partial out.npz of {size} bytes was left on the full disk")
+                raise WrongResult(
+                    f"a partial out.npz of {size} bytes was left on the full disk; said: {said}"
+                )
     finally:
         subprocess.run(["umount", "-l", str(disk)], capture_output=True)
 
