@@ -790,3 +790,48 @@ def _check_missing_zeros(make_encoder):
 
 
 _both("None and '' among images with missing='zeros'", "handled", _check_missing_zeros)
+
+
+# --- PIL objects and headers that lie ----------------------------------------------------
+
+
+def _closed_pil_image():
+    from PIL import Image
+
+    with Image.open(_saved(_ramp(), "closed.png")) as image:
+        pass  # used after its `with` block: the file is closed, the pixels never read
+    return image
+
+
+_refused(
+    "PIL image used after its with-block closed it",
+    lambda: [_closed_pil_image()],
+    names=("item 0", "closed"),
+)
+_same(
+    "HSV PIL image reads as its RGB conversion",
+    lambda: _pil(_ramp()).convert("HSV"),
+    lambda: np.asarray(_pil(_ramp()).convert("HSV").convert("RGB")),
+)
+
+
+def _bomb_png():
+    """A 1 x 1 PNG whose header claims 30000 x 30000 pixels (a decompression bomb)."""
+    import struct
+    import zlib
+
+    path = _saved(_ramp(1, 1), "bomb.png")
+    data = bytearray(path.read_bytes())
+    start = 8 + 4  # the signature, then IHDR's length; IHDR's type and data follow
+    header = b"IHDR" + struct.pack(">II", 30000, 30000) + bytes(data[start + 12 : start + 17])
+    data[start : start + 17] = header
+    data[start + 17 : start + 21] = struct.pack(">I", zlib.crc32(header))
+    path.write_bytes(bytes(data))
+    return path
+
+
+_refused(
+    "PNG header claiming 30000 x 30000 pixels (decompression bomb)",
+    lambda: [str(_bomb_png())],
+    names=("item 0", "bomb.png", "pixels"),
+)
