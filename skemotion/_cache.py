@@ -55,7 +55,13 @@ _SHARING_SCHEMA = (
     " expires REAL NOT NULL, PRIMARY KEY (namespace, key)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
 )
-_INSERT = "INSERT OR IGNORE INTO embeddings (namespace, key, dim, vector) VALUES (?, ?, ?, ?)"
+# The first writer wins, except over a damaged row (a vector not of its dim floats),
+# which is replaced: it is never served, and left in place it would never be rewritten.
+_INSERT = (
+    "INSERT INTO embeddings (namespace, key, dim, vector) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (namespace, key) DO UPDATE SET dim = excluded.dim, vector = excluded.vector "
+    "WHERE length(embeddings.vector) != 4 * embeddings.dim"
+)
 
 # Connections inherited through fork(). SQLite forbids using them in the child, and
 # closing one there counts as use, so the child keeps them referenced and untouched.
@@ -159,6 +165,7 @@ class EmbeddingCache:
         self._store = None
         self._pid = None
         self._warned_read_only = False
+        self._dims = {}  # namespace -> the size of its vectors, once known
         self._warned_full = False
         self.hits = 0
         self.misses = 0
@@ -218,6 +225,7 @@ class EmbeddingCache:
             return
         with self._lock:
             store = self._connection()
+            self._check_dim(store, namespace, {dim for _, dim, _ in rows})
             if store.read_only:
                 self._warn_read_only(len(rows))
                 return
@@ -232,6 +240,28 @@ class EmbeddingCache:
                     UserWarning,
                     stacklevel=3,
                 )
+
+    def _check_dim(self, store, namespace, dims):
+        """Refuse vectors of another size than the namespace's (one encoder, one size)."""
+        if len(dims) > 1:
+            raise ValueError(
+                f"EmbeddingCache.put_many got vectors of {len(dims)} sizes in one call "
+                f"({', '.join(map(str, sorted(dims)))} floats): one namespace is one "
+                "encoder's output, of one size."
+            )
+        if namespace not in self._dims:
+            stored = store.dim(namespace)
+            if stored is None:
+                stored = next(iter(dims))
+            self._dims[namespace] = stored
+        wrong = sorted(dims - {self._dims[namespace]})
+        if wrong:
+            raise ValueError(
+                f"EmbeddingCache {self.path}: namespace {namespace!r} holds vectors of "
+                f"{self._dims[namespace]} floats, but put_many got vectors of "
+                f"{', '.join(map(str, wrong))}. One namespace is one encoder's output: "
+                "store vectors of another size under another namespace."
+            )
 
     def _warn_read_only(self, n_vectors=None):
         if self._warned_read_only:
@@ -347,7 +377,17 @@ class EmbeddingCache:
             Fingerprint of the encoder whose rows to delete; None deletes every row.
         """
         with self._lock:
-            self._connection().clear(namespace)
+            store = self._connection()
+            if store.read_only:
+                raise PermissionError(
+                    f"cannot clear the embedding cache {self.path}: it is read-only. Make "
+                    "it (and its folder) writable, or delete the file."
+                )
+            store.clear(namespace)
+            if namespace is None:
+                self._dims.clear()  # an empty namespace takes vectors of any size again
+            else:
+                self._dims.pop(namespace, None)
 
     def stats(self):
         """Return the lookups of every process that used the store, and its size.
@@ -490,10 +530,20 @@ def _resolve_path(path):
             f"EmbeddingCache got an empty path ({path!r}), which names no file. Pass a "
             "file or folder for the cache, or cache=False for none."
         )
+    if "\0" in path:
+        raise ValueError(
+            f"EmbeddingCache got a path with a NUL character ({path!r}): no file can be named so."
+        )
     path = Path(path).expanduser()
-    if path.is_dir() or not path.suffix:
-        path = path / DEFAULT_FILENAME
-    return path.resolve()
+    try:
+        if path.is_dir() or not path.suffix:
+            path = path / DEFAULT_FILENAME
+        return path.resolve()
+    except (OSError, RuntimeError) as exc:  # a link loop, a name too long
+        raise OSError(
+            f"cannot use {path} as the embedding cache: {exc}. Pass cache= a plain file "
+            "or folder path."
+        ) from None
 
 
 class SQLiteStore:
@@ -528,6 +578,15 @@ class SQLiteStore:
                 return "read-only"
             raise _cache_error(self.path, exc) from exc
         return None
+
+    def dim(self, namespace):
+        """The size of the namespace's vectors, or None while it has none."""
+        row = _retry(
+            lambda: self.conn.execute(
+                "SELECT dim FROM embeddings WHERE namespace = ? LIMIT 1", (namespace,)
+            ).fetchone()
+        )
+        return None if row is None else int(row[0])
 
     def count(self, namespace=None):
         sql, args = "SELECT COUNT(*) FROM embeddings", ()
@@ -614,8 +673,8 @@ def _claim(conn, namespace, keys, owner, lease_s):
     for key in keys:
         cursor = conn.execute(
             "INSERT INTO claims (namespace, key, owner, expires) "
-            "SELECT ?, ?, ?, ? WHERE NOT EXISTS "
-            "(SELECT 1 FROM embeddings WHERE namespace = ? AND key = ?) "
+            "SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM embeddings "
+            "WHERE namespace = ? AND key = ? AND length(vector) = 4 * dim) "
             "ON CONFLICT (namespace, key) DO UPDATE "
             "SET owner = excluded.owner, expires = excluded.expires "
             "WHERE claims.expires < ? OR claims.owner = excluded.owner",
@@ -644,6 +703,16 @@ def _retry(func, *args):
 
 def _connect(path):
     """Open the cache: ``(connection, read_only)``; read-only where it cannot be written."""
+    if path.exists() and not path.is_file():
+        raise OSError(
+            f"cannot use {path} as an embedding cache: it exists but is not a regular file "
+            "(a FIFO, socket or device). Pass cache= a new file or folder."
+        )
+    if path.exists() and not os.access(path, os.R_OK):
+        raise PermissionError(
+            f"cannot read the embedding cache {path}: permission denied. Make it readable "
+            "for the user running skemotion, or pass cache= another path."
+        )
     if path.exists() and not _writable(path):
         return _connect_read_only(path), True
     _create_private_file(path)
@@ -694,8 +763,8 @@ def _create_private_file(path):
         pass
     except PermissionError as exc:
         raise PermissionError(
-            f"cannot create the embedding cache {path}: {exc.filename or path.parent} is "
-            "not writable. Pass cache= a folder you can write to, or cache=False."
+            f"cannot create the embedding cache {path}: the folder {path.parent} is not "
+            "writable. Pass cache= a folder you can write to, or cache=False."
         ) from exc
 
 
@@ -762,7 +831,7 @@ def _read_schema_version(conn, path):
     if not {"meta", "embeddings"} <= tables:
         raise _foreign_database(path, tables)
     row = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
-    if row is None:
+    if row is None or not str(row[0]).isdigit():
         raise _foreign_database(path, tables)
     return int(row[0])
 
@@ -794,6 +863,11 @@ def _is_error(exc, code_name, words):
 
 def _cache_error(path, exc):
     """An error that names the cache file and what to do, from an sqlite3 error."""
+    if _is_error(exc, "SQLITE_CORRUPT", "malformed"):
+        return CacheFileError(
+            f"the embedding cache {path} is damaged ({exc}). Delete it (the embeddings "
+            "are computed again and stored anew), or pass cache= another path."
+        )
     if "not a database" in str(exc) or _is_error(exc, "SQLITE_NOTADB", "not a database"):
         return CacheFileError(
             f"cannot use {path} as an embedding cache: it is not an SQLite database ({exc}). "

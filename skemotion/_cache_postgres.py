@@ -62,10 +62,12 @@ def check_url(url):
 def redacted(url):
     """The URL with its password hidden, for messages and ``cache.path``."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    # libpq also reads a password from the query (?password=...), and from options.
+    query = re.sub(r"(?i)(password=)[^&]*", r"\1***", parts.query)
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def _psycopg(caller="EmbeddingCache"):
@@ -191,6 +193,13 @@ class PostgresStore:
             self.read_only = True
             return "read-only"
         return None
+
+    def dim(self, namespace):
+        """The size of the namespace's vectors, or None while it has none."""
+        row = self.conn.execute(
+            "SELECT dim FROM skemotion_embeddings WHERE namespace = %s LIMIT 1", (namespace,)
+        ).fetchone()
+        return None if row is None else int(row[0])
 
     def count(self, namespace=None):
         if namespace is None:

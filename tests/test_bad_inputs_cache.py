@@ -4,6 +4,7 @@ Found by benchmarks/sweep_bad_inputs.py (the "cache: " cases); kept fixed here.
 """
 
 import hashlib
+import os
 import re
 import sqlite3
 import warnings
@@ -107,3 +108,80 @@ def test_a_full_disk_when_claiming_still_returns_every_embedding(tmp_path, monke
     np.testing.assert_allclose(X, expected, rtol=1e-6)
     monkeypatch.undo()
     assert cache.count() == 0
+
+
+def test_vectors_of_another_size_than_the_namespace_are_refused(tmp_path):
+    cache = EmbeddingCache(tmp_path)
+    cache.put_many("ns", [key(0)], np.ones((1, 4)))
+    with pytest.raises(ValueError, match="holds vectors of 4 floats, but put_many got .* of 5"):
+        cache.put_many("ns", [key(1)], np.ones((1, 5)))
+    with pytest.raises(ValueError, match=r"vectors of 2 sizes in one call \(3, 4 floats\)"):
+        cache.put_many("other", [key(1), key(2)], [np.ones(3), np.ones(4)])
+    again = EmbeddingCache(tmp_path / "embeddings.sqlite")  # a new handle reads the size
+    with pytest.raises(ValueError, match="holds vectors of 4 floats"):
+        again.put_many("ns", [key(1)], np.ones((1, 5)))
+
+
+def test_a_damaged_row_is_encoded_again_not_waited_for(tmp_path):
+    from _tiny_models import tiny_text_model_dir
+
+    from skemotion import TextEncoder
+
+    encoder = TextEncoder(tiny_text_model_dir(), device="cpu", cache=tmp_path)
+    expected = encoder.fit_transform(["one", "two"])
+    conn = sqlite3.connect(tmp_path / "embeddings.sqlite")
+    with conn:
+        conn.execute("UPDATE embeddings SET vector = x'00000000'")  # 1 float for 32
+    conn.close()
+    np.testing.assert_allclose(encoder.fit_transform(["one", "two"]), expected, rtol=1e-6)
+    conn = sqlite3.connect(tmp_path / "embeddings.sqlite")
+    rows = conn.execute("SELECT COUNT(*) FROM embeddings WHERE length(vector) = 4 * dim")
+    assert rows.fetchone()[0] == 2  # rewritten, so later runs hit
+    conn.close()
+
+
+def test_a_password_in_the_query_string_is_hidden():
+    from skemotion._cache_postgres import redacted
+
+    url = "postgresql://me@localhost/db?sslmode=disable&password=s3cret&application_name=x"
+    assert "s3cret" not in redacted(url) and "password=***" in redacted(url)
+    assert "s3cret" not in redacted("postgresql://me:s3cret@localhost/db?password=s3cret")
+
+
+def test_odd_paths_are_named_with_the_fix(tmp_path):
+    with pytest.raises(ValueError, match="NUL character"):
+        EmbeddingCache(str(tmp_path / "a\0b.sqlite"))
+    loop = tmp_path / "loop.sqlite"
+    loop.symlink_to(loop)
+    with pytest.raises(OSError, match=r"cannot use .*loop.sqlite as the embedding cache.*cache="):
+        EmbeddingCache(loop)
+    fifo = tmp_path / "pipe.sqlite"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        len(EmbeddingCache(fifo))
+
+
+def test_a_damaged_cache_says_to_delete_it(tmp_path):
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    cache.put_many("ns", [key(i) for i in range(200)], np.ones((200, 64)))
+    cache.close()
+    data = bytearray((tmp_path / "c.sqlite").read_bytes())
+    data[4096:8192] = b"\xff" * 4096  # a page of noise
+    (tmp_path / "c.sqlite").write_bytes(bytes(data))
+    for leftover in tmp_path.glob("c.sqlite-*"):
+        leftover.unlink()
+    with pytest.raises(ValueError, match=r"c.sqlite is damaged.*Delete it"):
+        EmbeddingCache(tmp_path / "c.sqlite").get_many("ns", [key(i) for i in range(200)])
+
+
+def test_clear_on_a_read_only_cache_says_so(tmp_path, monkeypatch):
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    cache.put_many("ns", [key(0)], np.ones((1, 4)))
+    cache.close()
+    monkeypatch.setattr(_cache, "_writable", lambda path: False)
+    read_only = EmbeddingCache(tmp_path / "c.sqlite")
+    with (
+        pytest.warns(UserWarning, match="read-only"),
+        pytest.raises(PermissionError, match="cannot clear"),
+    ):
+        read_only.clear()

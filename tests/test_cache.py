@@ -183,11 +183,11 @@ def test_round_trip_preserves_values_and_dims(cache, dim):
 
 
 def test_sequence_of_vectors_and_nan_are_accepted(cache):
-    vectors = [np.array([1.0, np.nan], dtype=np.float16), [0.5, -2.0, 3.0]]
+    vectors = [np.array([1.0, np.nan], dtype=np.float16), [0.5, -2.0]]
     cache.put_many("ns", [key(0), key(1)], vectors)
     found = cache.get_many("ns", [key(0), key(1)])
     np.testing.assert_array_equal(found[key(0)], [1.0, np.nan])
-    np.testing.assert_array_equal(found[key(1)], [0.5, -2.0, 3.0])
+    np.testing.assert_array_equal(found[key(1)], [0.5, -2.0])
 
 
 def test_vectors_are_raw_float32_little_endian(cache, location):

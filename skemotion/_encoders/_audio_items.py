@@ -29,6 +29,7 @@ from numbers import Real
 import numpy as np
 
 from .._optional import import_optional_dependency
+from ._audio_headers import declared_frames, ogg_is_cut_off
 from ._items import is_missing
 from ._segment import Segment, describe_segment, segment_error
 from ._video import import_av_if_installed, is_video_file, iter_video_audio, video_duration
@@ -37,6 +38,11 @@ FLOAT_DTYPES = ("float16", "float32", "float64")
 PCM_SCALE = {"int16": 2.0**15, "int32": 2.0**31}
 # A clip with more channels than this is far more likely a mislaid 2-D array.
 MAX_CHANNELS = 8
+# A decoded MP3 may end this many samples short of its Xing header's count (the
+# decoder's delay and padding: under two frames of 1,152); a cut-off file, far more.
+_MP3_TOLERANCE = 3 * 1152
+# Rates outside these are far more likely a slip (16 for 16 kHz) than audio.
+MIN_RATE, MAX_RATE = 1_000, 768_000
 RESAMPLER = "soxr_hq"
 # Audio files that libsndfile (and librosa's fallback) read: what a folder of clips holds.
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff"})
@@ -108,9 +114,19 @@ def _array_error(array, in_what="it"):
 
 
 def _rate_error(rate):
-    if isinstance(rate, Real) and not isinstance(rate, bool) and rate > 0 and np.isfinite(rate):
+    if not isinstance(rate, Real) or isinstance(rate, bool) or not np.isfinite(rate):
+        return f"has sampling rate {rate!r}; it must be a positive number of samples per second."
+    return _implausible_rate(rate)
+
+
+def _implausible_rate(rate):
+    """Why `rate` (samples per second) cannot be audio's, or None."""
+    if MIN_RATE <= rate <= MAX_RATE:
         return None
-    return f"has sampling rate {rate!r}; it must be a positive number of samples per second."
+    return (
+        f"has sampling rate {float(rate):g} Hz, outside the {MIN_RATE:,}-{MAX_RATE:,} Hz "
+        "of audio recordings: pass the rate in samples per second (16000, not 16)."
+    )
 
 
 def describe_audio_item(item, array_rate):
@@ -193,6 +209,7 @@ def read_audio_file(path, *, caller):
     path = _check_readable(path)
     with _decoding_errors(soundfile):
         with soundfile.SoundFile(path) as sound:
+            _check_file_rate(sound.samplerate)
             samples = sound.read(dtype="float32", always_2d=True)
             rate, file_format, declared = sound.samplerate, sound.format, sound.frames
     _check_complete(path, file_format, rate, declared, samples.shape[0])
@@ -261,6 +278,7 @@ def stream_audio_file(path, *, sampling_rate, caller, block_seconds=1.0, start=0
     with _decoding_errors(soundfile):
         with soundfile.SoundFile(path) as sound:
             rate, file_format, declared = sound.samplerate, sound.format, sound.frames
+            _check_file_rate(rate)
             first, wanted = _segment_frames(path, rate, declared, start, end)
             resampler = stream_resampler(rate, sampling_rate, caller)
             block = max(1, int(block_seconds * rate))
@@ -311,6 +329,13 @@ def _segment_frames(path, rate, declared, start, end):
         return first, -1
     stop = int(round(end * rate))
     if stop > declared:
+        announced = declared_frames(path)
+        if announced is not None and stop <= announced:
+            raise _BadSamples(
+                f"the file is truncated: the segment ends at {end:g} s, within the "
+                f"{announced / rate:.2f} s its header announces, but only "
+                f"{declared / rate:.2f} s are in the file. Download or export it again"
+            )
         raise _BadSamples(
             f"the segment ends at {end:g} s, after the end of {path!r} "
             f"({declared / rate:.2f} s). Pass bounds within the recording"
@@ -333,6 +358,10 @@ def _check_readable(path):
         raise FileNotFoundError(f"no such audio file: {path!r}")
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path!r} is a folder, not an audio file")
+    if os.path.getsize(path) == 0:
+        raise _BadSamples(
+            f"{path!r} is empty (0 bytes): an interrupted download or copy? Copy or export it again"
+        )
     try:
         with open(path, "rb"):
             pass
@@ -364,47 +393,38 @@ def _decoding_errors(soundfile):
 def _check_complete(path, file_format, rate, declared, frames_read):
     """Refuse a file with fewer frames than its header announces (a cut-off download).
 
-    libsndfile reads a truncated file up to where it ends without a word, and for WAV
-    even corrects the frame count it reports; so WAV's declared size is read from the
-    file's own data chunk. MP3's count (libsndfile's, from its Xing header) is compared
-    with a tolerance for the decoder's delay and padding.
+    libsndfile reads a truncated file up to where it ends without a word, and for
+    WAV-like containers and AIFF corrects the frame count it reports; so their declared
+    count is read from the file's own header (_audio_headers). MP3's count (libsndfile's,
+    from its Xing header) is compared with a tolerance for the decoder's delay and
+    padding. An Ogg file must end with its end-of-stream page. FLAC's decoder raises on
+    a cut-off stream.
     """
-    if file_format == "WAV":
-        declared, tolerance = _wav_declared_frames(path), 0
-    elif file_format in ("MP3", "MPEG"):  # soundfile has used both names
-        tolerance = max(declared // 100, 2304)  # 1 %, or two MP3 frames of 1,152 samples
-    else:  # FLAC, OGG, ...: their decoders raise on a cut-off stream
+    if file_format in ("OGG", "OPUS"):
+        if ogg_is_cut_off(path):
+            raise _BadSamples(
+                f"the file is truncated: {os.path.basename(path)} ends before its Ogg "
+                f"stream does (after {frames_read / float(rate):.2f} s; its last page is "
+                "missing or cut short). Download or export it again"
+            )
         return
+    if file_format in ("MP3", "MPEG"):  # soundfile has used both names
+        tolerance = _MP3_TOLERANCE
+    else:
+        declared, tolerance = declared_frames(path), 0
     if declared is not None and declared - frames_read > tolerance:
         rate = float(rate)
-        raise ValueError(
+        raise _BadSamples(
             f"the file is truncated: its header announces {declared:,} frames "
             f"({declared / rate:.2f} s) but it holds only {frames_read:,} "
             f"({frames_read / rate:.2f} s). Download or export it again"
         )
 
 
-def _wav_declared_frames(path):
-    """The frame count a WAV file's data chunk declares, or None where it says nothing.
-
-    Streaming writers leave the size 0 or 0xFFFFFFFF; RF64 keeps it elsewhere.
-    """
-    with open(path, "rb") as file:
-        head = file.read(65536)
-    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-        return None
-    block_align, position = None, 12
-    while position + 8 <= len(head):
-        chunk = head[position : position + 4]
-        size = int.from_bytes(head[position + 4 : position + 8], "little")
-        if chunk == b"fmt " and position + 22 <= len(head):
-            block_align = int.from_bytes(head[position + 20 : position + 22], "little")
-        if chunk == b"data":
-            if not block_align or size in (0, 0xFFFFFFFF):
-                return None
-            return size // block_align
-        position += 8 + size + (size & 1)  # chunks are padded to an even size
-    return None
+def _check_file_rate(rate):
+    problem = _implausible_rate(rate)
+    if problem is not None:
+        raise _BadSamples(f"the file {problem}")
 
 
 def _to_float(array):

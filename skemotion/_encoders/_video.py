@@ -9,6 +9,10 @@ decoded, and nothing holds the whole video.
   it (a video slower than ``frame_rate`` gives each of its frames once);
 - :func:`iter_video_audio` yields the audio track's samples as they decode; the audio
   encoders mix them down and resample them as they do an audio file's.
+
+Both refuse a segment that ends after the recording, and a file whose stream stops
+before the duration its header declares: FFmpeg decodes a cut-off MP4 (its index at
+the front) without an error, up to the cut.
 """
 
 import contextlib
@@ -23,6 +27,10 @@ VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"})
 # Frames over this many pixels are scaled down (by FFmpeg, while converting to RGB) to
 # fit it: a face or a scene is found as well at 1080p as at 4K, in a quarter the memory.
 MAX_FRAME_PIXELS = 1920 * 1080
+# Timestamps are rounded to their stream's time base (and MP4's edit lists to the
+# container's): a complete stream may end this much short of its declared duration,
+# beyond the one frame (or audio packet) of slack the checks allow.
+_ROUNDING_SECONDS = 0.005
 
 
 def is_video_file(item):
@@ -73,18 +81,23 @@ def iter_video_frames(path, *, frame_rate, start=0.0, end=None, caller):
             )
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"  # FFmpeg decodes with its own threads
+        check_segment_bounds(container, stream, path, start, end)
         _seek(container, stream, start)
-        next_time = start
+        next_time, reached, length = start, start, 0.0
         with _decoding_errors(av, path):
             for frame in container.decode(stream):
                 time = _frame_time(frame, stream)
                 if end is not None and time >= end:
                     break
+                length = _frame_seconds(frame, stream)
+                reached = max(reached, time + length)
                 if time + 1e-9 < next_time:
                     continue
                 yield time, _to_rgb(frame)
                 while next_time <= time + 1e-9:
                     next_time += step
+            else:  # the stream ran out before `end`: did it reach its declared end?
+                _check_complete(path, stream, reached, length, end)
 
 
 def iter_video_audio(path, *, start=0.0, end=None, caller):
@@ -101,15 +114,39 @@ def iter_video_audio(path, *, start=0.0, end=None, caller):
                 "give the audio modality another source, or mark the item missing (None)."
             )
         stream = container.streams.audio[0]
+        check_segment_bounds(container, stream, path, start, end)
         _seek(container, stream, start)
+        reached, length = start, 0.0
         with _decoding_errors(av, path):
             for frame in container.decode(stream):
                 first = _frame_time(frame, stream)
                 if end is not None and first >= end:
                     break
+                length = frame.samples / frame.sample_rate
+                reached = max(reached, first + length)
                 samples = _between(_planar_float(frame), first, frame.sample_rate, start, end)
                 if samples is not None:
                     yield frame.sample_rate, samples
+            else:  # the track ran out before `end`: did it reach its declared end?
+                _check_complete(path, stream, reached, length, end)
+
+
+def check_segment_bounds(container, stream, path, start, end):
+    """Refuse a segment (`start` to `end` s) that ends after the recording.
+
+    The recording lasts the container's duration (its longest stream); one frame (or
+    audio packet) of slack, since a video's duration is known to a frame only.
+    """
+    recording = _recording_seconds(container, stream)
+    if end is None or recording is None:
+        return
+    if end <= recording + _frame_seconds(None, stream) + _ROUNDING_SECONDS:
+        return
+    where = f"starts at {start:g} s" if start >= recording else f"ends at {end:g} s"
+    raise ValueError(
+        f"the segment from {start:g} s to {end:g} s {where}, after the end of "
+        f"{os.fspath(path)!r} ({recording:.2f} s). Pass bounds within the recording."
+    )
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -123,6 +160,11 @@ def _opened(av, path):
         raise FileNotFoundError(f"no such video file: {path!r}")
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path!r} is a folder, not a video file")
+    if os.path.getsize(path) == 0:  # FFmpeg would only say "invalid data"
+        raise ValueError(
+            f"{path!r} is empty (0 bytes): nothing to decode. Re-download or re-export "
+            "it, or drop the item."
+        )
     try:
         container = av.open(path)
     except PermissionError:
@@ -161,6 +203,59 @@ def _seek(container, stream, start):
     """Seek to the keyframe before `start` (the decoder then skips up to it)."""
     if start > 0 and stream.time_base is not None:
         container.seek(int(start / stream.time_base), stream=stream, backward=True)
+
+
+def _check_complete(path, stream, reached, length, end):
+    """Raise if decoding stopped more than a frame short of the stream's declared end
+    (or of `end`, for a segment): the bytes after the cut are gone."""
+    declared = _declared_end(stream)
+    if declared is None:  # nothing to compare with (a streamed or headerless file)
+        return
+    wanted = declared if end is None else min(end, declared)
+    slack = max(length, _frame_seconds(None, stream)) + _ROUNDING_SECONDS
+    if reached < wanted - slack:
+        raise ValueError(
+            f"{os.fspath(path)!r} ends at {reached:.2f} s of its declared {declared:.2f} s "
+            f"(its {stream.type} stream): the file is truncated; re-download or re-encode "
+            "it, or drop the item."
+        )
+
+
+def _declared_end(stream):
+    """Where a stream's header says it ends, in seconds; None where it does not say.
+
+    Not the container's duration: that is its longest stream's, and a complete shorter
+    stream would look cut off.
+    """
+    begin = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+    if stream.duration and stream.time_base is not None:
+        return begin + float(stream.duration * stream.time_base)
+    tag = stream.metadata.get("DURATION")  # Matroska and WebM: "00:00:02.000000000"
+    try:
+        hours, minutes, seconds = tag.split(":")
+        return begin + int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    except (AttributeError, ValueError):
+        return None
+
+
+def _recording_seconds(container, stream):
+    """The recording's duration in seconds (the container's, else the stream's), or None."""
+    if container.duration is not None and container.duration > 0:
+        return container.duration / 1_000_000  # av.time_base: microseconds
+    return _declared_end(stream)
+
+
+def _frame_seconds(frame, stream):
+    """How long a decoded frame lasts, or (`frame` None) one frame of the stream; 0 if unknown."""
+    if frame is not None and frame.duration and frame.time_base is not None:
+        return float(frame.duration * frame.time_base)
+    if stream.type == "video":
+        rate = stream.guessed_rate or stream.average_rate
+        return 1.0 / float(rate) if rate else 0.0
+    context = stream.codec_context  # an audio codec's packet: 1024 samples for AAC
+    if context.frame_size and context.sample_rate:
+        return context.frame_size / context.sample_rate
+    return 0.0
 
 
 def _frame_time(frame, stream):

@@ -60,32 +60,64 @@ def list_files(folder, suffixes, *, recursive=False):
     """The files in `folder` whose suffix is in `suffixes` (lower case), sorted.
 
     Hidden files and macOS archive clutter are not data and are left out. A folder
-    that cannot be read is an error naming it (``Path.rglob`` would skip it silently,
-    and its files would be missing from the result without a word).
+    that cannot be read is an error naming it (``Path.glob`` and ``Path.rglob`` would
+    skip it silently, and its files would be missing from the result without a word).
     """
-    if recursive:
-        unreadable, found, seen = [], [], set()
-        for root, folders, names in os.walk(folder, onerror=unreadable.append, followlinks=True):
-            real = os.path.realpath(root)
-            if real in seen:  # a link back up the tree: walking on would never end
-                folders[:] = []
-                continue
-            seen.add(real)
-            found += [Path(root) / name for name in names]
-        if unreadable:
-            error = unreadable[0]
-            raise PermissionError(
-                f"cannot list {error.filename}: {error.strerror}. Make the folder readable "
-                f"(chmod -R o+rX) or move it out of {folder}; {len(unreadable)} folder(s) "
-                "could not be read"
-            )
-    else:
-        found = folder.glob("*")
+    found = _walk(folder) if recursive else _listing(folder)
     return sorted(
         path
         for path in found
         if path.suffix.lower() in suffixes and path.is_file() and not is_hidden(path)
     )
+
+
+def _listing(folder):
+    """The entries of `folder` itself; an error naming it when it cannot be read."""
+    try:
+        with os.scandir(folder) as entries:
+            return [Path(entry.path) for entry in entries]
+    except PermissionError as error:
+        raise _unreadable(error, within=folder.parent, count=1) from error
+
+
+def _walk(folder):
+    """Every file under `folder`, links followed; an error naming a folder it cannot read."""
+    unreadable, found, seen = [], [], set()
+    for root, folders, names in os.walk(folder, onerror=unreadable.append, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:  # a link back up the tree: walking on would never end
+            folders[:] = []
+            continue
+        seen.add(real)
+        found += [Path(root) / name for name in names]
+    if unreadable:
+        raise _unreadable(unreadable[0], within=folder, count=len(unreadable))
+    return found
+
+
+def _unreadable(error, *, within, count):
+    """The PermissionError for a folder that `error` says could not be listed."""
+    reason = (error.strerror or str(error)).lower()  # "permission denied"
+    return PermissionError(
+        f"cannot list {error.filename}: {reason}. Make the folder readable "
+        f"(chmod -R o+rX) or move it out of {within}; {count} folder(s) could not be read"
+    )
+
+
+def read_utf8(path, *, loader):
+    """The text of `path`, a UTF-8 BOM dropped; an error naming the file when it is not UTF-8.
+
+    The bytes are decoded as they are (no newline translation), so a parser sees the
+    file's own line endings.
+    """
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{loader}: {path} is not UTF-8 text (byte {error.object[error.start]:#04x} at "
+            f"offset {error.start}; Latin-1 or Windows-1252, perhaps). Save it as UTF-8 "
+            "(the dataset's own files are) and load again."
+        ) from error
 
 
 def require(found, *, loader, what, root, expected):

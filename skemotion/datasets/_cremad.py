@@ -1,5 +1,6 @@
 """CREMA-D: the Crowd-sourced Emotional Multimodal Actors Dataset (91 actors)."""
 
+import io
 import re
 from pathlib import Path
 
@@ -10,8 +11,10 @@ from ._base import (
     alternatives,
     check_folder,
     make_bunch,
+    name_list,
     parse_folder,
     present_paths,
+    read_utf8,
     subfolder_or_root,
 )
 
@@ -67,6 +70,7 @@ SUMMARY = {
     "MultiModalVote": "multimodal_vote",
     "MultiModalLevel": "multimodal_level",
 }
+VOTE_COLUMNS = {source: column for source, column in SUMMARY.items() if source.endswith("Vote")}
 
 INFO = DatasetInfo(
     key="cremad",
@@ -165,7 +169,10 @@ def load_cremad(path, *, return_X_y=False):
     FileNotFoundError
         If `path` is not a folder or holds no .wav files (in it or in ``AudioWAV/``).
     ValueError
-        If a .wav file is not named by the CREMA-D scheme; the error names it.
+        If a .wav file is not named by the CREMA-D scheme; the error names it. If
+        ``VideoDemographics.csv`` or ``summaryTable.csv`` is not UTF-8, lacks one of
+        its columns, lists an actor or a clip twice, or (the summary table) has a vote
+        letter outside A, D, F, H, N, S; the error names the file and what is wrong.
 
     Notes
     -----
@@ -209,7 +216,7 @@ def _merge_demographics(frame, table):
     """`frame` with the actors' age, sex, race and ethnicity, where `table` exists."""
     if not table.is_file():
         return frame
-    demographics = pd.read_csv(table).rename(columns=DEMOGRAPHICS)[list(DEMOGRAPHICS.values())]
+    demographics = _read_table(table, DEMOGRAPHICS, key="ActorID", each="actor")
     return frame.merge(demographics, on="actor", how="left", validate="many_to_one")
 
 
@@ -217,15 +224,53 @@ def _merge_votes(frame, stems, table):
     """`frame` with the raters' majority votes per clip, where `table` exists."""
     if not table.is_file():
         return frame
-    votes = pd.read_csv(table, dtype=str).rename(columns=SUMMARY)[list(SUMMARY.values())]
-    for column in ("voice_vote", "face_vote", "multimodal_vote"):
-        votes[column] = votes[column].map(_vote_names, na_action="ignore")
+    votes = _read_table(table, SUMMARY, key="FileName", each="clip", dtype=str)
+    for source, column in VOTE_COLUMNS.items():
+        votes[column] = [
+            vote if pd.isna(vote) else _vote_names(vote, table=table, clip=clip, column=source)
+            for clip, vote in zip(votes["file"], votes[column], strict=True)
+        ]
     merged = frame.assign(file=stems.to_numpy()).merge(
         votes, on="file", how="left", validate="one_to_one"
     )
     return merged.drop(columns="file")
 
 
-def _vote_names(vote):
-    """``"A:D"`` -> ``"anger:disgust"``: the summary table's letters as emotion names."""
-    return ":".join(VOTES.get(letter, letter) for letter in vote.split(":"))
+def _read_table(path, columns, *, key, each, dtype=None):
+    """The CSV at `path`, its `columns` renamed; an error naming the file where it is off.
+
+    Checked here, so that a table that is not UTF-8, lacks a column or lists a `key`
+    twice is refused in words, not with pandas' KeyError or MergeError.
+    """
+    table = pd.read_csv(io.StringIO(read_utf8(path, loader=LOADER)), dtype=dtype)
+    missing = [column for column in columns if column not in table]
+    if missing:
+        raise ValueError(
+            f"{LOADER}: {path} lacks the column(s) {missing}; it has {list(table.columns)}. "
+            f"CREMA-D's {path.name} has {list(columns)}: take it from the CREMA-D "
+            f"repository, or move it out of {path.parent} to load without it."
+        )
+    repeated = table.loc[table[key].duplicated(), key].unique()
+    if len(repeated):
+        raise ValueError(
+            f"{LOADER}: {path} lists {key} {name_list(repeated)} more than once; keep one "
+            f"row per {each} (or take the table from the CREMA-D repository) and load again."
+        )
+    return table.rename(columns=columns)[list(columns.values())]
+
+
+def _vote_names(vote, *, table, clip, column):
+    """``"A:D"`` -> ``"anger:disgust"``: the summary table's letters as emotion names.
+
+    A letter outside VOTES is an error: kept as it is, it would pass for a seventh emotion.
+    """
+    letters = vote.split(":")
+    unknown = [letter for letter in letters if letter not in VOTES]
+    if unknown:
+        allowed = ", ".join(f"{letter} ({name})" for letter, name in VOTES.items())
+        raise ValueError(
+            f"{LOADER}: {table}, clip {clip!r}: {column} {vote!r} has the letter(s) "
+            f"{unknown}; the votes use {allowed}, colon-separated. Correct the row (or take "
+            "the table from the CREMA-D repository) and load again."
+        )
+    return ":".join(VOTES[letter] for letter in letters)

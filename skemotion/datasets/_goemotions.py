@@ -1,13 +1,14 @@
 """GoEmotions: the loader of the distributed TSVs and the sample that ships with skemotion."""
 
 import dataclasses
+import io
 from importlib import resources
 
 import pandas as pd
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils import Bunch
 
-from ._base import DatasetInfo, check_folder, make_bunch, present_labels
+from ._base import DatasetInfo, check_folder, make_bunch, present_labels, read_utf8
 
 SAMPLE_FILE = "goemotions_ekman_sample.csv.gz"
 
@@ -275,7 +276,8 @@ def load_goemotions(
     FileNotFoundError
         If `path` holds no GoEmotions TSVs for the taxonomy.
     ValueError
-        If a row's label id is not a number indexing the label file.
+        If a row's label id is not a number indexing the label file, or if the label
+        file or the TSV is not UTF-8 text (a BOM is fine).
 
     See Also
     --------
@@ -354,7 +356,8 @@ def _read_labels(folder):
     """The label names of `folder`'s label file, one a line; line i names label id i."""
     for name in LABEL_FILES:
         if (folder / name).is_file():
-            lines = (folder / name).read_text(encoding="utf-8").splitlines()
+            # read_utf8 drops a BOM, which would otherwise stick to the first label name.
+            lines = read_utf8(folder / name, loader=LOADER).splitlines()
             return [line.strip() for line in lines if line.strip()]
     raise FileNotFoundError(
         f"{LOADER}: no {' or '.join(LABEL_FILES)} in {folder}; expected {EXPECTED}."
@@ -366,8 +369,14 @@ def _read_split(path, labels):
     if not path.is_file():
         raise FileNotFoundError(f"{LOADER}: no {path.name} in {path.parent}; expected {EXPECTED}.")
     # na_filter=False: a comment that reads "NA" or "null" is text, not missing.
+    # Decoded here, so a file that is not UTF-8 is an error naming it, not pandas'.
     frame = pd.read_csv(
-        path, sep="\t", header=None, names=["text", "emotion", "id"], dtype=str, na_filter=False
+        io.StringIO(read_utf8(path, loader=LOADER)),
+        sep="\t",
+        header=None,
+        names=["text", "emotion", "id"],
+        dtype=str,
+        na_filter=False,
     )
     frame["emotion"] = [
         _label_names(ids, labels, path, line) for line, ids in enumerate(frame["emotion"], start=1)

@@ -8,6 +8,7 @@ from ._base import (
     check_unique,
     list_files,
     make_bunch,
+    name_list,
     parse_names,
     require,
 )
@@ -148,7 +149,11 @@ def load_ravdess(path, *, vocal_channel="speech", return_X_y=False):
     ValueError
         If a .wav/.flac/.mp4 file in an ``Actor_XX`` folder is not named by the RAVDESS
         scheme (the error names it: move it out), if two files are the same take (say a
-        .wav and a .flac), or if no take of the requested `vocal_channel` is there.
+        .wav and a .flac), if an ``Actor_XX`` folder holds another one (an archive
+        unpacked into a folder of its own name: move its files up), or if no take of the
+        requested `vocal_channel` is there.
+    PermissionError
+        If an ``Actor_XX`` folder cannot be read; the error names it.
 
     Notes
     -----
@@ -174,7 +179,7 @@ def load_ravdess(path, *, vocal_channel="speech", return_X_y=False):
         file
         for folder in sorted(root.glob("Actor_*"))
         if folder.is_dir()
-        for file in list_files(folder, {".wav", ".flac", ".mp4"})
+        for file in _actor_files(folder)
     ]
     what = "Actor_XX folders with .wav/.flac/.mp4 files"
     require(files, loader=LOADER, what=what, root=root, expected=EXPECTED)
@@ -191,6 +196,24 @@ def load_ravdess(path, *, vocal_channel="speech", return_X_y=False):
     frame = _takes(wanted)
     modalities = [column for column in ("audio", "video") if column in frame]
     return make_bunch(frame, INFO, modalities=modalities, return_X_y=return_X_y)
+
+
+def _actor_files(folder):
+    """The media files of one ``Actor_XX`` folder; an error if it holds another one.
+
+    An archive unpacked into a folder of its own name gives ``Actor_02/Actor_02/*.wav``:
+    only the top folder is read, so the actor's takes would be missing without a word.
+    """
+    files = list_files(folder, {".wav", ".flac", ".mp4"})
+    nested = sorted(sub for sub in folder.glob("Actor_*") if sub.is_dir())
+    if nested:
+        raise ValueError(
+            f"{LOADER}: {folder} holds the folder(s) {name_list(sub.name for sub in nested)}, "
+            "as when an archive is unpacked into a folder of its own name; only files "
+            f"directly in {folder.name} are read. Move the files of {nested[0]} up into "
+            f"{folder} (and delete the empty folder) and load again."
+        )
+    return files
 
 
 def _takes(files):
