@@ -685,3 +685,110 @@ def test_emotion_report_names_codes_missing_labels_and_labels_never_true():
         emotion_report(["a", "b", "b"], ["a", "fear", "b"])
     with pytest.raises(ValueError, match="empty y_true"):
         emotion_report([], [])
+
+
+# --- parameters changed after fit, labels of a MultiIndex -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [({"batch_size": 0}, "'batch_size' parameter"), ({"missing": "drop"}, "'missing' parameter")],
+)
+def test_parameters_set_after_fit_are_checked_by_transform(params, match):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    encoder = TextEncoder(tiny_text_model_dir(), device="cpu", cache=False).fit(["a", "b"])
+    encoder.set_params(**params)
+    with pytest.raises(InvalidParameterError, match=match):
+        encoder.transform(["a", None])
+
+
+def test_a_multiindex_label_is_shown_with_plain_values():
+    from skemotion._encoders._items import describe_position
+
+    index = pd.MultiIndex.from_tuples([("s1", 0), ("s1", 1)])
+    assert describe_position(1, index) == "item 1 (index ('s1', 1))"
+
+
+# --- images: URLs, closed PIL images, blank paths -------------------------------------------
+
+
+def test_an_image_url_is_refused_as_never_downloaded():
+    from skemotion._encoders._image_items import image_item_error
+
+    assert "is a URL: skemotion reads local files only" in image_item_error("https://x/a.png")
+    assert image_item_error("a.png") is None
+
+
+def test_a_pil_image_closed_before_it_was_read_is_named(tmp_path):
+    from PIL import Image
+
+    from skemotion._encoders._image_items import image_item_error
+
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "a.png")
+    with Image.open(tmp_path / "a.png") as closed:
+        pass
+    assert "file was closed before its pixels were read" in image_item_error(closed)
+    with Image.open(tmp_path / "a.png") as loaded:
+        loaded.load()
+    assert image_item_error(loaded) is None
+
+
+def test_image_encoder_takes_a_blank_path_as_missing_as_face_encoder_does():
+    from skemotion import ImageEncoder
+
+    assert ImageEncoder()._is_missing_item("  ") and not ImageEncoder()._is_missing_item("a.png")
+
+
+# --- audio containers whose header says how long they are ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "format_, subtype, suffix",
+    [
+        ("WAV", "PCM_16", ".wav"),
+        ("WAVEX", "PCM_16", ".wav"),
+        ("RF64", "PCM_16", ".wav"),
+        ("W64", "PCM_16", ".w64"),
+        ("AIFF", "PCM_16", ".aiff"),
+        ("OGG", "VORBIS", ".ogg"),
+    ],
+)
+def test_a_cut_file_of_every_container_is_refused_and_a_whole_one_read(
+    tmp_path, format_, subtype, suffix
+):
+    sf = pytest.importorskip("soundfile")
+    from skemotion._encoders._audio_items import read_audio_file
+
+    path = tmp_path / f"clip{suffix}"
+    sf.write(path, _tone(48000), 16000, format=format_, subtype=subtype)
+    samples, rate = read_audio_file(path, caller="test")
+    assert rate == 16000 and abs(samples.shape[0] - 48000) <= 2304  # Vorbis: whole pages
+    path.write_bytes(path.read_bytes()[: int(path.stat().st_size * 0.7)])
+    with pytest.raises(ValueError, match="the file is truncated"):
+        read_audio_file(path, caller="test")
+
+
+def test_a_wav_whose_data_follows_a_large_chunk_is_checked_too(tmp_path):
+    sf = pytest.importorskip("soundfile")
+    from skemotion._encoders._audio_headers import declared_frames
+
+    sf.write(tmp_path / "a.wav", _tone(16000), 16000)
+    data = (tmp_path / "a.wav").read_bytes()
+    junk = b"JUNK" + (70_000).to_bytes(4, "little") + bytes(70_000)
+    riff = (len(data) - 8 + len(junk)).to_bytes(4, "little")
+    (tmp_path / "b.wav").write_bytes(b"RIFF" + riff + b"WAVE" + junk + data[12:])
+    assert declared_frames(tmp_path / "b.wav") == 16000
+
+
+def test_an_empty_file_and_an_implausible_rate_are_named(tmp_path):
+    sf = pytest.importorskip("soundfile")
+    from skemotion._encoders._audio_items import audio_item_error, read_audio_file
+
+    (tmp_path / "empty.wav").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"empty.wav' is empty \(0 bytes\)"):
+        read_audio_file(tmp_path / "empty.wav", caller="test")
+    sf.write(tmp_path / "slow.wav", _tone(100), 16)
+    with pytest.raises(ValueError, match="16 Hz, outside the 1,000-768,000 Hz"):
+        read_audio_file(tmp_path / "slow.wav", caller="test")
+    assert "16000, not 16" in audio_item_error((_tone(100), 16))

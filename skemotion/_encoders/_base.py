@@ -283,6 +283,9 @@ class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
             One row per item; missing items follow the ``missing`` policy.
         """
         check_is_fitted(self)
+        # set_params after fit is checked too: batch_size=0 or device="gpu" would fail
+        # deep in the encoding, missing="drop" would pass unnoticed.
+        self._validate_params()
         items, index, column = as_items(X, caller=type(self).__name__)
         self._check_column_name(column)
         present = self._check_items(items, index)

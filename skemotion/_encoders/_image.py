@@ -75,8 +75,8 @@ class ImageEncoder(VideoFramesMixin, BaseFrozenEncoder):
     %(precision)s
     %(cache)s
     missing : {"error", "zeros", "nan"}, default="error"
-        What a missing image (None, NaN) becomes: an error naming its row, or a row
-        of zeros or of NaN.
+        What a missing image (None, NaN, an empty or blank path) becomes: an error
+        naming its row, or a row of zeros or of NaN.
     on_error : {"raise", "skip"}, default="raise"
         What an image that cannot be read (missing file, not an image, truncated data,
         float pixels outside [0, 1]) does: raise an error naming it, or warn once
@@ -178,6 +178,10 @@ class ImageEncoder(VideoFramesMixin, BaseFrozenEncoder):
         return tags
 
     # --- items ---------------------------------------------------------------------------
+
+    def _is_missing_item(self, item):
+        # As FaceEncoder: an empty cell of a CSV column of paths is a missing image.
+        return super()._is_missing_item(item) or (isinstance(item, str) and not item.strip())
 
     def _item_error(self, item):
         if isinstance(item, Segment):  # before the image checks: a Segment is a tuple

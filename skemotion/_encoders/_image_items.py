@@ -23,6 +23,7 @@ Pillow is imported on first use, so importing skemotion stays light.
 """
 
 import os
+import re
 import sys
 import threading
 
@@ -34,6 +35,8 @@ from .._optional import import_optional_dependency
 _PIXEL_KINDS = "buif"
 ARRAY_CHANNELS = (1, 3, 4)
 # Striped locks: the same PIL image object always maps to the same lock.
+# http://, https://, s3://, ...: never fetched.
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _PIL_LOCKS = tuple(threading.Lock() for _ in range(32))
 _16BIT_MODES = {"I", "I;16", "I;16L", "I;16B", "I;16N"}
 # Pictures of more pixels than this are converted in strips (see read_pixels).
@@ -75,11 +78,23 @@ def image_item_error(item):
     Checks what needs no decoding (type, dtype, shape); pixel values are checked when
     the item is read (:func:`read_pixels`).
     """
+    if isinstance(item, str) and _URL.match(item):
+        return (
+            "is a URL: skemotion reads local files only and never downloads. Download "
+            "the image first (e.g. with urllib.request.urlretrieve) and pass its path."
+        )
     if isinstance(item, (str, os.PathLike)):
         return None
     if is_pil_image(item):
         if 0 in item.size:
             return f"is an empty PIL image (size {item.size}); an image needs pixels."
+        # Pillow: a file image has fp None once closed, and _im None until loaded.
+        if getattr(item, "fp", False) is None and getattr(item, "_im", True) is None:
+            return (
+                "is a PIL image whose file was closed before its pixels were read (used "
+                "after its with-block?). Pass it inside the with-block, call .load() "
+                "first, or pass its path."
+            )
         return None
     if isinstance(item, np.ndarray):
         return _array_error(item)

@@ -103,9 +103,14 @@ def is_missing(item):
 
 def describe_position(position, index):
     """Name a row as the user knows it: its position, and its index label if any."""
-    label = index[position] if index is not None else position
-    if isinstance(label, np.generic):
-        label = label.item()  # 8, not np.int64(8)
+    label = _plain(index[position] if index is not None else position)
     if label == position:
         return f"item {position}"
     return f"item {position} (index {label!r})"
+
+
+def _plain(label):
+    """8 and ('s1', 1), not np.int64(8) and ('s1', np.int64(1)), for messages."""
+    if isinstance(label, tuple):
+        return tuple(_plain(part) for part in label)
+    return label.item() if isinstance(label, np.generic) else label
