@@ -247,8 +247,9 @@ def _recording_seconds(container, stream):
 
 def _frame_seconds(frame, stream):
     """How long a decoded frame lasts, or (`frame` None) one frame of the stream; 0 if unknown."""
-    if frame is not None and frame.duration and frame.time_base is not None:
-        return float(frame.duration * frame.time_base)
+    duration = getattr(frame, "duration", None)  # PyAV >= 13 only
+    if duration and frame.time_base is not None:
+        return float(duration * frame.time_base)
     if stream.type == "video":
         rate = stream.guessed_rate or stream.average_rate
         return 1.0 / float(rate) if rate else 0.0
