@@ -67,3 +67,64 @@ def test_a_damaged_cache_is_not_taken_for_a_bad_item_by_predict(tmp_path, tiny_m
 def test_positions_are_printed_as_plain_numbers():
     assert describe_position(1, np.array([7, 8])) == "item 1 (index 8)"
     assert describe_position(np.int64(1), None) == "item 1"
+
+
+def test_texts_that_pandas_would_take_for_missing_values_are_texts(tmp_path, tiny_model):
+    csv = tmp_path / "posts.csv"
+    csv.write_text("text\nNA\nNone\nnull\nN/A\n")
+    assert _encode_texts(csv, tmp_path, tiny_model, "--no-cache") == 0
+    assert not np.isnan(np.load(tmp_path / "X.npz")["X"]).any()
+
+
+def test_an_empty_id_is_named(tmp_path, tiny_model, capsys):
+    csv = tmp_path / "posts.csv"
+    csv.write_text("post,text\np1,happy\n,sad\n")
+    assert _encode_texts(csv, tmp_path, tiny_model, "--no-cache", "--id-column", "post") == 1
+    assert "--id-column 'post' of posts.csv is empty in 1 row(s) (the first: row 1)" in (
+        capsys.readouterr().err
+    )
+
+
+def test_an_empty_scheduler_address_is_a_usage_error(tmp_path, tiny_model, capsys):
+    import pytest
+
+    csv = tmp_path / "posts.csv"
+    csv.write_text("text\nhappy\n")
+    with pytest.raises(SystemExit):
+        _encode_texts(csv, tmp_path, tiny_model, "--no-cache", "--scheduler", "")
+    assert "--scheduler: expected a value" in capsys.readouterr().err
+
+
+def test_a_failed_write_names_the_output_and_leaves_no_file(tmp_path, tiny_model, monkeypatch):
+    csv = tmp_path / "posts.csv"
+    csv.write_text("text\nhappy\n")
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", full)
+    assert _encode_texts(csv, tmp_path, tiny_model, "--no-cache") == 1
+    assert not (tmp_path / "X.npz").exists() and not list(tmp_path.glob(".X.npz*"))
+
+
+def test_an_unreadable_item_names_on_error_skip(tmp_path, capsys):
+    (tmp_path / "clips").mkdir()
+    (tmp_path / "clips" / "a.wav").write_bytes(b"not audio")
+    argv = ["encode", tmp_path / "clips", "-o", tmp_path / "X.npz", "--encoder", "audio-features"]
+    assert main([str(a) for a in [*argv, "--no-cache"]]) == 1
+    err = capsys.readouterr().err
+    assert "a.wav" in err and "Pass --on-error skip" in err
+
+
+def test_predictions_are_not_written_over_an_input(tmp_path, capsys):
+    import joblib
+    import pytest
+    from sklearn.dummy import DummyClassifier
+
+    joblib.dump(DummyClassifier().fit([[0]], ["joy"]), tmp_path / "m.joblib")
+    csv = tmp_path / "items.csv"
+    csv.write_text("path\na.wav\n")
+    with pytest.raises(SystemExit):
+        main(["predict", str(tmp_path / "m.joblib"), str(csv), "--column", "path", "-o", str(csv)])
+    assert "is also an ITEM" in capsys.readouterr().err
+    assert csv.read_text() == "path\na.wav\n"

@@ -288,7 +288,10 @@ def read_csv_column(path, column, *, id_column=None, paths=True, allow_empty=Fal
         # Texts stay texts; empty cells are NaN. A blank line is a row with an empty
         # cell, as in a spreadsheet: skipping it would give the rows after it the ids
         # of the rows before.
-        frame = pd.read_csv(path, dtype=str, skip_blank_lines=False)
+        # Only an empty cell is missing: "NA", "None" or "null" are texts (or names) too.
+        frame = pd.read_csv(
+            path, dtype=str, skip_blank_lines=False, keep_default_na=False, na_values=[""]
+        )
     except pd.errors.EmptyDataError:
         raise ValueError(
             f"{path} is empty: a CSV input needs a header row that names its columns, "
@@ -317,6 +320,12 @@ def read_csv_column(path, column, *, id_column=None, paths=True, allow_empty=Fal
     items = frame[column]
     if id_column is not None:
         items.index = pd.Index(frame[id_column], name=id_column)
+        no_id = items.index.isna().nonzero()[0]
+        if no_id.size:
+            raise ValueError(
+                f"--id-column {id_column!r} of {path.name} is empty in {no_id.size} row(s) "
+                f"(the first: row {no_id[0]}); every row needs an id"
+            )
         _check_unique_ids(items.index, id_column)
     if paths:
         items = resolve_csv_paths(items, path)
@@ -355,6 +364,34 @@ def id_list(ids):
 
 
 # --- outputs ---------------------------------------------------------------------------------
+
+
+def write_atomically(path, write):
+    """Call ``write(temporary_path)``, then move the file to `path`.
+
+    A write that fails (a full disk) leaves no half-written or empty file at `path`,
+    and its error names `path`.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        write(scratch)
+        os.replace(scratch, path)
+    except OSError as exc:
+        raise OSError(
+            f"could not write {path}: {exc.strerror or exc}. Nothing was written there; "
+            "free some space (or pass another output path) and run the command again"
+        ) from exc
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+def non_empty(text):
+    """argparse ``type`` of an option that needs a value: refuse an empty string."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a value, got an empty string")
+    return text
 
 
 def check_writable(path, what, *, folder=False):

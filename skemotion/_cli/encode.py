@@ -5,6 +5,7 @@ import math
 import sys
 from pathlib import Path
 
+from .._cache import CacheFileError
 from .._optional import import_optional_dependency
 from ._common import (  # noqa: F401 (AUDIO_SUFFIXES, IMAGE_SUFFIXES: this command's input)
     AUDIO_SUFFIXES,
@@ -22,9 +23,11 @@ from ._common import (  # noqa: F401 (AUDIO_SUFFIXES, IMAGE_SUFFIXES: this comma
     id_list,
     int_in,
     list_folder_files,
+    non_empty,
     open_cache,
     read_csv_column,
     run_command,
+    write_atomically,
 )
 
 OUTPUT_SUFFIXES = (".npz", ".parquet")
@@ -121,6 +124,7 @@ def add_parser(subparsers):
     parser.add_argument(
         "--scheduler",
         metavar="ADDRESS",
+        type=non_empty,
         help="encode on the Dask cluster of this scheduler (tcp://host:8786; extra dask): "
         "the same output, computed by its workers",
     )
@@ -157,7 +161,7 @@ def _encode(args):
         X, names = encode_on_cluster(args.scheduler, encoder, items)
     else:
         counter = CacheCounter(cache)
-        X = encoder.fit_transform(items)
+        X = _fit_transform(encoder, items, args.on_error)
         names = encoder.get_feature_names_out()
     write_output(output, X, items.index, names)
     skipped = items.index[_nan_rows(X)]
@@ -294,22 +298,44 @@ def _read_csv(path, args):
     )
 
 
+def _fit_transform(encoder, items, on_error):
+    """The rows of `items`; an item that cannot be read names --on-error skip as the way on."""
+    try:
+        return encoder.fit_transform(items)
+    except CacheFileError:
+        raise  # the cache's problem: skipping items would not help
+    except ValueError as exc:
+        if on_error == "skip":
+            raise
+        raise ValueError(
+            f"{exc}. Pass --on-error skip to write a NaN row for each item that cannot be "
+            "read and encode the others, or fix or remove the item"
+        ) from exc
+
+
 def write_output(path, X, ids, feature_names):
     """Write .npz (X, ids, feature_names) or .parquet (an ``id`` column, then the features)."""
     import numpy as np
     import pandas as pd
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     ids = np.asarray(ids)
     if ids.dtype == object:
         ids = ids.astype(str)
     if path.suffix.lower() == ".npz":
-        with open(path, "wb") as handle:  # a path would get ".npz" added to ".NPZ"
-            np.savez(handle, X=X, ids=ids, feature_names=np.asarray(feature_names, dtype=str))
-        return
-    frame = pd.DataFrame(X, columns=list(feature_names))
-    frame.insert(0, "id", ids)
-    frame.to_parquet(path, index=False, engine="pyarrow")
+
+        def write(target):
+            with open(target, "wb") as handle:  # a path would get ".npz" added to ".NPZ"
+                names = np.asarray(feature_names, dtype=str)
+                np.savez(handle, X=X, ids=ids, feature_names=names)
+
+    else:
+        frame = pd.DataFrame(X, columns=list(feature_names))
+        frame.insert(0, "id", ids)
+
+        def write(target):
+            frame.to_parquet(target, index=False, engine="pyarrow")
+
+    write_atomically(path, write)
 
 
 def _output_path(text):

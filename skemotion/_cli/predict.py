@@ -28,6 +28,7 @@ from ._common import (
     read_csv_column,
     resolve_csv_paths,
     run_command,
+    write_atomically,
 )
 
 OUTPUT_SUFFIXES = (".csv", ".parquet")
@@ -129,6 +130,11 @@ def _predict(args):
     output = None if args.output is None else Path(args.output).expanduser()
     if output is not None:  # before the model is loaded and anything predicted
         check_writable(output, "-o/--output")
+        if any(Path(given).expanduser().resolve() == output.resolve() for given in args.items):
+            raise UsageError(
+                f"-o/--output {output} is also an ITEM: writing the predictions would "
+                "overwrite it. Pass another output path"
+            )
         check_parquet_writer(output, instead="a .csv file")
     model = load_model(args.model)
     kinds = model_kinds(model)
@@ -441,11 +447,12 @@ def write_predictions(frame, path):
     if path is None:
         frame.to_csv(sys.stdout, index=False)
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".parquet":
-        frame.to_parquet(path, index=False, engine="pyarrow")
+        write_atomically(
+            path, lambda target: frame.to_parquet(target, index=False, engine="pyarrow")
+        )
     else:
-        frame.to_csv(path, index=False)
+        write_atomically(path, lambda target: frame.to_csv(target, index=False))
 
 
 def _output_path(text):
