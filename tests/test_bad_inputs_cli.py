@@ -128,3 +128,16 @@ def test_predictions_are_not_written_over_an_input(tmp_path, capsys):
         main(["predict", str(tmp_path / "m.joblib"), str(csv), "--column", "path", "-o", str(csv)])
     assert "is also an ITEM" in capsys.readouterr().err
     assert csv.read_text() == "path\na.wav\n"
+
+
+def test_a_dangling_link_in_a_folder_is_named_not_dropped(tmp_path, capsys):
+    import soundfile
+
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    soundfile.write(folder / "a.wav", np.zeros(8000, np.float32) + 0.1, 16000)
+    (folder / "gone.wav").symlink_to(folder / "deleted" / "gone.wav")
+    argv = ["encode", folder, "-o", tmp_path / "X.npz", "--encoder", "audio-features"]
+    assert main([str(a) for a in [*argv, "--no-cache"]]) == 1
+    err = capsys.readouterr().err
+    assert "gone.wav" in err and "--on-error skip" in err

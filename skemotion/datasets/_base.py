@@ -62,12 +62,15 @@ def list_files(folder, suffixes, *, recursive=False):
     Hidden files and macOS archive clutter are not data and are left out. A folder
     that cannot be read is an error naming it (``Path.glob`` and ``Path.rglob`` would
     skip it silently, and its files would be missing from the result without a word).
+    A link whose target is gone is kept, so that reading it names it.
     """
     found = _walk(folder) if recursive else _listing(folder)
     return sorted(
         path
         for path in found
-        if path.suffix.lower() in suffixes and path.is_file() and not is_hidden(path)
+        if path.suffix.lower() in suffixes
+        and (path.is_file() or (path.is_symlink() and not path.exists()))
+        and not is_hidden(path)
     )
 
 
