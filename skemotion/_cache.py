@@ -15,6 +15,7 @@ This module imports nothing of skemotion at import time (the cache's tests load 
 by file in subprocesses); the PostgreSQL store is imported when a URL is used.
 """
 
+import errno
 import importlib
 import os
 import re
@@ -37,6 +38,10 @@ _KEY_BYTES = 32  # a SHA-256 digest
 _CHUNK = 500  # keys per SELECT; stays far below SQLite's bound-variable limit
 _LOCK_RETRIES = 5
 _LOCK_BACKOFF_S = 0.05
+# SQLite says "disk I/O error" where it cannot grow its -shm file (SQLITE_IOERR_SHMSIZE)
+# or write a page on a full disk; below this much free space that is what it means.
+_NEARLY_FULL_BYTES = 1 << 20
+_FULL_ERRNOS = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 
 # How long a claim on keys holds before another process may take them over: the
 # claimer renews it after each chunk it stores, so it only runs out when the claimer
@@ -268,6 +273,18 @@ class EmbeddingCache:
             return  # once per handle: a grid search would repeat it for every fold
         self._warned_read_only = True
         lost = "nothing new is" if n_vectors is None else f"the {n_vectors} just computed are"
+        full = getattr(self._store, "opened_full", None)
+        if full:
+            warnings.warn(
+                f"EmbeddingCache {self.path} could not be opened for writing: the disk is "
+                f"full ({full}). The embeddings it holds, if any, are served and the others "
+                f"computed and returned all the same, but {lost} stored (nor any later "
+                "ones, until the cache is opened again). Free some space or pass cache= a "
+                "path on another disk.",
+                UserWarning,
+                stacklevel=4,
+            )
+            return
         warnings.warn(
             f"EmbeddingCache {self.path} is read-only: the embeddings it holds are served, "
             f"but {lost} stored (nor any later ones), and its counters are not updated. "
@@ -378,6 +395,12 @@ class EmbeddingCache:
         """
         with self._lock:
             store = self._connection()
+            if getattr(store, "opened_full", None):
+                raise OSError(
+                    errno.ENOSPC,
+                    f"cannot clear the embedding cache {self.path}: the disk is full, so it "
+                    "was opened read-only. Free some space and try again, or delete the file.",
+                )
             if store.read_only:
                 raise PermissionError(
                     f"cannot clear the embedding cache {self.path}: it is read-only. Make "
@@ -463,7 +486,11 @@ def _postgres():
 def _open_store(location):
     if isinstance(location, Path):
         return SQLiteStore(location)
-    return _postgres().PostgresStore(location)
+    postgres = _postgres()
+    try:
+        return postgres.PostgresStore(location)
+    except postgres.ForeignTablesError as exc:  # the server's "another program's file"
+        raise CacheFileError(str(exc)) from None
 
 
 def resolve_cache(cache):
@@ -551,8 +578,15 @@ class SQLiteStore:
 
     def __init__(self, path):
         self.path = path
-        self.conn, self.read_only = _retry(_connect, path)
         self.full = None  # why claims and counters could not be written, once they could not
+        # Why the cache could not be opened for writing (the disk is full), or None: it is
+        # then read-only, and empty where the file holds no cache yet.
+        self.opened_full = None
+        try:
+            self.conn, self.read_only = _retry(_connect, path)
+        except _DiskFull as exc:
+            self.opened_full = exc.message
+            self.conn, self.read_only = _connect_on_a_full_disk(path), True
 
     def select(self, namespace, keys):
         rows = []
@@ -728,6 +762,8 @@ def _connect(path):
             return _connect_read_only(path), True  # e.g. a read-only mount, even for root
         if "locked" in str(exc):
             raise  # retried by the caller
+        if _is_disk_full(path, exc):
+            raise _DiskFull(str(exc)) from exc
         raise _cache_error(path, exc) from exc
     except sqlite3.DatabaseError as exc:
         conn.close()
@@ -737,6 +773,45 @@ def _connect(path):
         raise
     _check_version(path, version, conn)
     return conn, False
+
+
+class _DiskFull(Exception):
+    """The cache could not be opened for writing: the disk is full (SQLiteStore opens it
+    read-only instead)."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def _is_disk_full(path, exc):
+    if _is_error(exc, "SQLITE_FULL", "database or disk is full"):
+        return True
+    if not _is_error(exc, "SQLITE_IOERR_SHMSIZE", "disk I/O error"):
+        return False
+    try:
+        usage = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return usage.f_bavail * usage.f_frsize < _NEARLY_FULL_BYTES
+
+
+def _connect_on_a_full_disk(path):
+    """The cache read-only, where it cannot be opened for writing as the disk is full.
+
+    An existing cache serves its rows; where there is none yet (no file, an empty one,
+    or one whose tables could not be written), an empty database in memory stands for
+    it, so that every item is a miss, encoded and returned, and nothing is stored.
+    """
+    try:
+        has_rows = path.is_file() and path.stat().st_size > 0
+    except OSError:
+        has_rows = False
+    conn = _connect_read_only(path, empty_ok=True) if has_rows else None
+    if conn is None:
+        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        _transaction(conn, lambda c: _init_schema(c, path))
+    return conn
 
 
 def _writable(path):
@@ -766,6 +841,10 @@ def _create_private_file(path):
             f"cannot create the embedding cache {path}: the folder {path.parent} is not "
             "writable. Pass cache= a folder you can write to, or cache=False."
         ) from exc
+    except OSError as exc:
+        if exc.errno in _FULL_ERRNOS:
+            raise _DiskFull(exc.strerror or str(exc)) from exc
+        raise
 
 
 def _check_parents(path):
@@ -779,8 +858,12 @@ def _check_parents(path):
             return
 
 
-def _connect_read_only(path):
-    """Open a cache that cannot be written: its rows are served, nothing is stored."""
+def _connect_read_only(path, empty_ok=False):
+    """Open a cache that cannot be written: its rows are served, nothing is stored.
+
+    With `empty_ok`, a database without any table (one whose creation was cut short)
+    gives None rather than an error.
+    """
     uri = path.as_uri()
     for flags in ("mode=ro", "immutable=1"):
         # mode=ro still needs to create the WAL's -shm file beside a database that was
@@ -790,6 +873,9 @@ def _connect_read_only(path):
             f"{uri}?{flags}", uri=True, timeout=60, isolation_level=None, check_same_thread=False
         )
         try:
+            if empty_ok and not _tables(conn):
+                conn.close()
+                return None
             version = _read_schema_version(conn, path)
         except sqlite3.OperationalError as exc:
             conn.close()

@@ -10,12 +10,16 @@ nothing (the server rolls back what a lost connection left open).
 Each read or write of a chunk is one round trip: keys travel as one array
 (``key = ANY(%s)``), rows as three arrays unnested into one ``INSERT``. The tables
 carry a ``skemotion_`` prefix, so that they can live in a database other programs use;
-their schema has a version, checked on connect.
+their schema has a version, checked on connect, and tables of those names that
+another program made are refused. A connection the server ends (a restart, an idle
+timeout) is opened again once and the operation run again: each is a read, or writes
+in one transaction that the server rolled back, of rows whose first writer wins.
 
 This module imports nothing of skemotion: the cache's tests load ``_cache.py`` (and,
 through it, this file) in subprocesses without the package.
 """
 
+import functools
 import importlib
 import re
 import threading
@@ -38,8 +42,31 @@ _SCHEMA = (
     " expires DOUBLE PRECISION NOT NULL, PRIMARY KEY (namespace, key))",
     "CREATE TABLE IF NOT EXISTS skemotion_counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
 )
+# The columns of each table, as _SCHEMA makes them: tables of these names that have
+# other columns are another program's, and left untouched.
+_COLUMNS = {
+    "skemotion_meta": {"name": "text", "value": "text"},
+    "skemotion_embeddings": {
+        "namespace": "text",
+        "key": "bytea",
+        "dim": "integer",
+        "vector": "bytea",
+    },
+    "skemotion_claims": {
+        "namespace": "text",
+        "key": "bytea",
+        "owner": "text",
+        "expires": "double precision",
+    },
+    "skemotion_counters": {"name": "text", "value": "bigint"},
+}
 # Held while the tables are created: CREATE TABLE IF NOT EXISTS races with itself.
 _SCHEMA_LOCK = 0x736B656D  # "skem"
+
+
+class ForeignTablesError(ValueError):
+    """Tables named as the cache's that skemotion did not make (EmbeddingCache raises
+    them as its CacheFileError)."""
 
 
 def is_postgres_url(location):
@@ -80,6 +107,32 @@ def _psycopg(caller="EmbeddingCache"):
         ) from exc
 
 
+def _reconnecting(method):
+    """Run a method of the store, opening the connection again once if it was lost.
+
+    Each method reads, or writes in one transaction (which the server rolls back when
+    the connection ends before COMMIT) rows whose first writer wins, so running it again
+    is safe; at worst a counter's increment whose COMMIT was lost in flight is counted
+    twice. Any other error of the server is raised naming it.
+    """
+
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        psycopg = _psycopg()
+        try:
+            return method(self, *args, **kwargs)
+        except psycopg.OperationalError as exc:
+            if not self._lost():
+                raise _server_error(self.name, exc, lost=False) from None
+        self._reconnect(psycopg)  # names the server where it cannot be reached
+        try:
+            return method(self, *args, **kwargs)
+        except psycopg.OperationalError as exc:
+            raise _server_error(self.name, exc, self._lost()) from None
+
+    return run
+
+
 class PostgresStore:
     """One connection to the cache's tables on a PostgreSQL server."""
 
@@ -88,8 +141,20 @@ class PostgresStore:
         self.name = redacted(url)
         self.read_only = False
         psycopg = _psycopg()
+        self.conn = self._connect(psycopg)
+        self.lock = threading.Lock()
         try:
-            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+            self._init_schema(psycopg)
+        except psycopg.OperationalError as exc:  # e.g. the server ended the connection
+            self.conn.close()
+            raise _server_error(self.name, exc, self._lost()) from None
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def _connect(self, psycopg):
+        try:
+            return psycopg.connect(self.url, autocommit=True, connect_timeout=10)
         except psycopg.OperationalError as exc:
             raise _connection_error(self.name, exc) from None
         except psycopg.ProgrammingError as exc:  # a malformed URL
@@ -97,20 +162,32 @@ class PostgresStore:
                 f"cannot use {self.name!r} as an embedding cache: {exc}. Pass a URL such "
                 "as postgresql://user@host/db or postgresql:///db?host=/socket/dir"
             ) from None
-        self.lock = threading.Lock()
+
+    def _lost(self):
+        """Whether the connection is gone (ended by the server, or the network)."""
+        return bool(getattr(self.conn, "broken", False) or self.conn.closed)
+
+    def _reconnect(self, psycopg):
         try:
-            self._init_schema(psycopg)
-        except BaseException:
             self.conn.close()
-            raise
+        except psycopg.Error:  # pragma: no cover - closing a broken connection
+            pass
+        self.conn = self._connect(psycopg)
 
     # --- schema -------------------------------------------------------------------------
 
     def _init_schema(self, psycopg):
         errors = psycopg.errors
+        role, search_path, schemas = self.conn.execute(
+            "SELECT current_user, current_setting('search_path'), current_schemas(false)"
+        ).fetchone()
+        if not schemas:
+            raise self._no_schema_error(role, search_path)
         try:
             with self.conn.transaction():
                 tables = self._tables()
+                if tables & set(_COLUMNS):
+                    self._check_shapes()
                 if {"skemotion_meta", "skemotion_embeddings"} - tables:
                     self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
                     for statement in _SCHEMA:
@@ -125,20 +202,82 @@ class PostgresStore:
         except errors.InsufficientPrivilege as exc:
             raise PermissionError(
                 f"the database of the embedding cache {self.name} has no skemotion tables "
-                f"and its role may not create them ({exc.diag.message_primary}). Ask the "
-                "database's owner to GRANT CREATE ON SCHEMA public to this role (or to "
-                "create the cache once with a role that may), or pass cache= another URL."
+                f"and its role {role!r} may not create them ({exc.diag.message_primary}). "
+                f"Ask the database's owner to GRANT CREATE ON SCHEMA {schemas[0]} TO {role} "
+                "(or to create the cache once with a role that may), or pass cache= another "
+                "URL."
             ) from None
+        except errors.InvalidSchemaName:  # pragma: no cover - caught above, by the path
+            raise self._no_schema_error(role, search_path) from None
         version = self.conn.execute(
             "SELECT value FROM skemotion_meta WHERE name = 'schema_version'"
         ).fetchone()
-        if version is None or int(version[0]) > SCHEMA_VERSION:
-            found = "none" if version is None else version[0]
+        if version is None or not version[0].isdigit() or int(version[0]) > SCHEMA_VERSION:
+            found = "none" if version is None else repr(version[0])
             raise RuntimeError(
                 f"embedding cache {self.name} has schema version {found}; this skemotion "
                 f"understands {SCHEMA_VERSION}. Upgrade skemotion or pass cache= another URL."
             )
         self._check_writable(errors)
+
+    def _no_schema_error(self, role, search_path):
+        """No schema of the search path may be used: name the role, the schemas and the fix."""
+        names = [
+            role if name.strip() == "$user" else name.strip().strip('"')
+            for name in search_path.split(",")
+            if name.strip()
+        ]
+        existing = [
+            name
+            for (name,) in self.conn.execute(
+                "SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s) ORDER BY nspname",
+                (names,),
+            ).fetchall()
+        ]
+        if not existing:
+            return ValueError(
+                f"the embedding cache {self.name} has no schema to keep its tables in: its "
+                f"search_path ({search_path}) names none that exists in the database. Create "
+                "one (CREATE SCHEMA name), or set the URL's search_path to one that exists "
+                "(options=-csearch_path=name), or pass cache= another URL."
+            )
+        schema = existing[0]
+        return PermissionError(
+            f"the role {role!r} of the embedding cache {self.name} may not use the schema "
+            f"{schema} of its search_path ({search_path}). Ask the database's owner to GRANT "
+            f"USAGE ON SCHEMA {schema} TO {role} (and CREATE, where the cache's tables are "
+            "not made yet), or set the URL's search_path to a schema the role may use "
+            "(options=-csearch_path=name), or pass cache= another URL."
+        )
+
+    def _check_shapes(self):
+        """Refuse tables of the cache's names that have other columns (another program's)."""
+        rows = self.conn.execute(
+            "SELECT t.name, n.nspname, a.attname, format_type(a.atttypid, a.atttypmod) "
+            "FROM unnest(%s::text[]) AS t(name) "
+            "JOIN pg_class c ON c.oid = to_regclass(t.name) "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
+            "AND NOT a.attisdropped ORDER BY t.name, a.attnum",
+            (list(_COLUMNS),),
+        ).fetchall()
+        found = {}
+        for table, schema, column, kind in rows:
+            found.setdefault((table, schema), {})
+            if column is not None:
+                found[(table, schema)][column] = kind
+        for (table, schema), columns in found.items():
+            wanted = _COLUMNS[table]
+            if any(columns.get(name) != kind for name, kind in wanted.items()):
+                shown = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+                raise ForeignTablesError(
+                    f"the embedding cache {self.name} finds a table {schema}.{table} that "
+                    f"skemotion did not make (its columns: {shown or 'none'}; the cache's "
+                    f"are {', '.join(f'{n} {k}' for n, k in wanted.items())}); it is left "
+                    "untouched. Pass cache= the URL of another database, or set its "
+                    "search_path to another schema (options=-csearch_path=name); drop the "
+                    "table only if it is nobody's."
+                )
 
     def _add_tables(self, errors):
         """Claims and counters on a cache created without them: added, or read-only."""
@@ -161,6 +300,7 @@ class PostgresStore:
 
     # --- rows -----------------------------------------------------------------------------
 
+    @_reconnecting
     def select(self, namespace, keys):
         rows = []
         for start in range(0, len(keys), CHUNK):
@@ -171,6 +311,7 @@ class PostgresStore:
             ).fetchall()
         return rows
 
+    @_reconnecting
     def insert(self, namespace, rows):
         """Add `rows` ((key, dim, blob), ...) in one transaction; the first writer wins.
 
@@ -194,6 +335,7 @@ class PostgresStore:
             return "read-only"
         return None
 
+    @_reconnecting
     def dim(self, namespace):
         """The size of the namespace's vectors, or None while it has none."""
         row = self.conn.execute(
@@ -201,6 +343,7 @@ class PostgresStore:
         ).fetchone()
         return None if row is None else int(row[0])
 
+    @_reconnecting
     def count(self, namespace=None):
         if namespace is None:
             return self.conn.execute("SELECT COUNT(*) FROM skemotion_embeddings").fetchone()[0]
@@ -208,6 +351,7 @@ class PostgresStore:
             "SELECT COUNT(*) FROM skemotion_embeddings WHERE namespace = %s", (namespace,)
         ).fetchone()[0]
 
+    @_reconnecting
     def clear(self, namespace=None):
         with self.conn.transaction():
             if namespace is None:
@@ -219,6 +363,7 @@ class PostgresStore:
 
     # --- claims: which process encodes a key ---------------------------------------------
 
+    @_reconnecting
     def claim(self, namespace, keys, owner, lease_s):
         """The keys of `keys` this `owner` now holds: not stored, and not held by another
         owner whose lease is still running (expired leases are taken over)."""
@@ -243,6 +388,7 @@ class PostgresStore:
                 won.update(bytes(key) for (key,) in rows)
         return won
 
+    @_reconnecting
     def release(self, namespace, keys, owner):
         if self.read_only or not keys:
             return
@@ -255,6 +401,7 @@ class PostgresStore:
 
     # --- counters shared by every process ------------------------------------------------
 
+    @_reconnecting
     def add_counts(self, hits, misses):
         if self.read_only or not (hits or misses):
             return
@@ -266,16 +413,35 @@ class PostgresStore:
                 (hits, misses),
             )
 
+    @_reconnecting
     def counts(self):
         rows = dict(self.conn.execute("SELECT name, value FROM skemotion_counters").fetchall())
         return int(rows.get("hits", 0)), int(rows.get("misses", 0))
 
+    @_reconnecting
     def reset_counts(self):
         if not self.read_only:
             self.conn.execute("DELETE FROM skemotion_counters")
 
     def close(self):
         self.conn.close()
+
+
+def _server_error(name, exc, lost):
+    """An error of the server in the middle of a session, naming it and what to do."""
+    text = " ".join(str(exc).split()).rstrip(".")
+    if lost:
+        return ConnectionError(
+            f"the PostgreSQL server of the embedding cache {name} ended the connection "
+            f"({text}), also after connecting again once. Check that the server is up and "
+            "stays up (its log says why it ended the connection), or pass cache= a file "
+            "path for a local SQLite cache."
+        )
+    return RuntimeError(
+        f"the PostgreSQL server of the embedding cache {name} could not complete the "
+        f"operation: {text}. Check the server (its log, its settings such as "
+        "statement_timeout), or pass cache= another URL or a file path."
+    )
 
 
 def _connection_error(name, exc):

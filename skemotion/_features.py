@@ -26,10 +26,12 @@ def text_columns(X):
 
 
 def describe_columns(columns, *, named):
-    """``'speaker', 'text'`` for names, ``position(s) 1, 4`` for positions; at most five."""
+    """``'speaker', 'text'`` for names, ``column 1`` or ``columns 1, 4`` for positions."""
     shown = ", ".join(map(repr if named else str, columns[:5]))
     more = ", ..." if len(columns) > 5 else ""
-    return f"{shown}{more}" if named else f"position(s) {shown}{more}"
+    if named:
+        return f"{shown}{more}"
+    return f"column{'s' if len(columns) > 1 else ''} {shown}{more}"
 
 
 def _holds_text(column):

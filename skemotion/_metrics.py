@@ -89,6 +89,11 @@ def _check_report_inputs(y_true, y_pred, sample_weight):
         )
     check_labels(y_true, "emotion_report (y_true)")
     check_labels(y_pred, "emotion_report (y_pred)")
+    if sample_weight is not None and not np.any(np.asarray(sample_weight, dtype=float)):
+        raise ValueError(
+            "emotion_report got a sample_weight of zeros only: no sample would count. "
+            "Pass positive weights, or sample_weight=None."
+        )
     lengths = {"y_true": len(y_true), "y_pred": len(y_pred)}
     if sample_weight is not None:
         lengths["sample_weight"] = len(np.asarray(sample_weight).reshape(-1))

@@ -211,6 +211,12 @@ class SpeakerNormalizer(DocLinkMixin, TransformerMixin, BaseEstimator):
                 input_name="X (without the speaker column)",
             )  # fmt: skip
         except (TypeError, ValueError) as exc:
+            if "infinity" in str(exc):
+                raise ValueError(
+                    f"SpeakerNormalizer: X has infinite values in "
+                    f"{describe_columns(_infinite_columns(rest), named=hasattr(rest, 'columns'))}. "
+                    "NaN marks a missing value; replace inf with NaN or a finite value."
+                ) from exc
             columns = text_columns(rest)
             if not columns:
                 raise
@@ -295,3 +301,9 @@ def _factorize(ids):
     except TypeError:  # ids of mixed types (1 and "a") cannot be sorted
         codes, uniques = pd.factorize(ids)
     return np.asarray(uniques), codes.astype(np.intp)
+
+
+def _infinite_columns(X):
+    values = np.asarray(X, dtype=np.float64)
+    where = np.flatnonzero(np.isinf(values).any(axis=0))
+    return [X.columns[j] for j in where] if hasattr(X, "columns") else list(where)

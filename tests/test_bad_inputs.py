@@ -501,7 +501,7 @@ def test_a_speaker_column_left_in_x_is_named_by_every_fusion_estimator(estimator
 def test_a_string_column_of_a_numpy_array_is_named_by_position():
     X = np.array([[0.1, "ann"], [0.2, "bob"], [0.3, "ann"], [0.4, "bob"]], dtype=object)
     estimator = LateFusionClassifier(LogisticRegression(), modalities={"a": [0], "b": [1]})
-    with pytest.raises(ValueError, match=r"column\(s\) of text in X \(position\(s\) 1\)"):
+    with pytest.raises(ValueError, match=r"column\(s\) of text in X \(column 1\)"):
         estimator.fit(X, ["joy", "sad"] * 2)
 
 

@@ -667,7 +667,7 @@ def _modality_in_one_class_only(kind):
 
 def _stacking_cv_above_class_size():
     X, y = _frame()
-    y = y.copy()
+    y = y.astype(object)  # not y.copy(): a '<U3' array would store "fear" as "fea"
     y[[0, 2]] = "fear"  # 2 samples of fear, cv=3
     _make("stacking").fit(X, y)
 
@@ -724,7 +724,7 @@ def _tuned_labels(make_y):
 
 def _tuned_cv_above_class_size():
     X, y = _numpy()
-    y = y.copy()
+    y = y.astype(object)  # as above: "fear" must not be cut to the array's '<U3'
     y[[0, 2]] = "fear"
     _tuned(cv=5).fit(X, y)
 

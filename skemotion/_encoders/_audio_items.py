@@ -29,7 +29,7 @@ from numbers import Real
 import numpy as np
 
 from .._optional import import_optional_dependency
-from ._audio_headers import declared_frames, ogg_is_cut_off
+from ._audio_headers import declared_frames, mp3_declares_frames, ogg_is_cut_off
 from ._items import is_missing
 from ._segment import Segment, describe_segment, segment_error
 from ._video import import_av_if_installed, is_video_file, iter_video_audio, video_duration
@@ -38,8 +38,11 @@ FLOAT_DTYPES = ("float16", "float32", "float64")
 PCM_SCALE = {"int16": 2.0**15, "int32": 2.0**31}
 # A clip with more channels than this is far more likely a mislaid 2-D array.
 MAX_CHANNELS = 8
-# A decoded MP3 may end this many samples short of its Xing header's count (the
-# decoder's delay and padding: under two frames of 1,152); a cut-off file, far more.
+# An MP3 without a Xing (or VBRI) header declares no length: libsndfile estimates it
+# from the file's size, and the decoded file may end this many samples short of the
+# estimate (the decoder's delay and padding: under two frames of 1,152). With one, the
+# count is exact (libsndfile's is the header's less LAME's delay and padding): a
+# file that ends a sample short of it was cut off.
 _MP3_TOLERANCE = 3 * 1152
 # Rates outside these are far more likely a slip (16 for 16 kHz) than audio.
 MIN_RATE, MAX_RATE = 1_000, 768_000
@@ -284,8 +287,7 @@ def stream_audio_file(path, *, sampling_rate, caller, block_seconds=1.0, start=0
             block = max(1, int(block_seconds * rate))
             if first:
                 sound.seek(first)
-            blocks = sound.blocks(blocksize=block, frames=wanted, dtype="float32", always_2d=True)
-            for samples in blocks:
+            for samples in _read_blocks(sound, block, wanted):
                 check_samples(samples, offset=frames_read)
                 frames_read += samples.shape[0]
                 # Not to_mono, which takes the shorter axis for the channels: a last
@@ -307,6 +309,26 @@ def stream_audio_file(path, *, sampling_rate, caller, block_seconds=1.0, start=0
     if resampler is not None:
         ratio = float(sampling_rate) / rate  # as librosa.resample computes it
         yield from fixed_length_tail(resampler, position, frames_read * ratio)
+
+
+def _read_blocks(sound, block, wanted):
+    """`wanted` frames (-1: to the end) of an open SoundFile, `block` at a time.
+
+    Not ``SoundFile.blocks``: when the file ends before the frame count libsndfile
+    reports (a cut-off MP3), it goes on yielding whole blocks, the last one read again,
+    so a truncated file would be analysed as if whole. This stops at the first short
+    read, and the frames counted are the frames in the file.
+    """
+    remaining = wanted
+    while remaining:
+        asked = block if remaining < 0 else min(block, remaining)
+        samples = sound.read(asked, dtype="float32", always_2d=True)
+        if samples.shape[0]:
+            yield samples
+        if samples.shape[0] < asked:
+            return
+        if remaining > 0:
+            remaining -= samples.shape[0]
 
 
 def fixed_length_tail(resampler, position, exact_length):
@@ -395,10 +417,11 @@ def _check_complete(path, file_format, rate, declared, frames_read):
 
     libsndfile reads a truncated file up to where it ends without a word, and for
     WAV-like containers and AIFF corrects the frame count it reports; so their declared
-    count is read from the file's own header (_audio_headers). MP3's count (libsndfile's,
-    from its Xing header) is compared with a tolerance for the decoder's delay and
-    padding. An Ogg file must end with its end-of-stream page. FLAC's decoder raises on
-    a cut-off stream.
+    count is read from the file's own header (_audio_headers). MP3's count (libsndfile's)
+    is exact where the file has a Xing, Info or VBRI header (as LAME and libsndfile
+    write), and compared with a tolerance for the decoder's delay and padding where
+    it is only an estimate. An Ogg file must end with its end-of-stream page. FLAC's
+    decoder raises on a cut-off stream.
     """
     if file_format in ("OGG", "OPUS"):
         if ogg_is_cut_off(path):
@@ -409,7 +432,7 @@ def _check_complete(path, file_format, rate, declared, frames_read):
             )
         return
     if file_format in ("MP3", "MPEG"):  # soundfile has used both names
-        tolerance = _MP3_TOLERANCE
+        tolerance = 0 if mp3_declares_frames(path) else _MP3_TOLERANCE
     else:
         declared, tolerance = declared_frames(path), 0
     if declared is not None and declared - frames_read > tolerance:

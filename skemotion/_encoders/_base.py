@@ -286,6 +286,7 @@ class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
         # set_params after fit is checked too: batch_size=0 or device="gpu" would fail
         # deep in the encoding, missing="drop" would pass unnoticed.
         self._validate_params()
+        self._check_setup()
         items, index, column = as_items(X, caller=type(self).__name__)
         self._check_column_name(column)
         present = self._check_items(items, index)
@@ -336,8 +337,13 @@ class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
     # --- items -------------------------------------------------------------------------
 
     def _check_items(self, items, index):
-        """Validate every item; return the boolean mask of present (non-missing) items."""
+        """Validate every item; return the boolean mask of present (non-missing) items.
+
+        Items that are valid but probably not what was meant (``_item_notice``) are
+        named in one warning per call, the first few of them.
+        """
         present = np.ones(len(items), dtype=bool)
+        notices = []
         for position, item in enumerate(items):
             if self._is_missing_item(item):
                 present[position] = False
@@ -349,7 +355,31 @@ class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
                     )
             elif (problem := self._item_error(item)) is not None:
                 raise TypeError(f"{self._where(position, index)} {problem}")
+            elif (notice := self._item_notice(item)) is not None:
+                notices.append((position, notice))
+        if notices:
+            self._warn_notices(notices, items, index)
         return present
+
+    def _item_notice(self, item):
+        """Why a valid item is probably not what was meant (a phrase), or None.
+
+        Such an item is encoded as it is; a warning names it (an audio array whose
+        samples are int16 values in a float array, not in [-1, 1]).
+        """
+        return None
+
+    def _warn_notices(self, notices, items, index, shown=3):
+        named = "; ".join(
+            f"{self._where(position, index, items[position])} {notice}"
+            for position, notice in notices[:shown]
+        )
+        more = f"; and {len(notices) - shown} more item(s)" if len(notices) > shown else ""
+        warnings.warn(
+            f"{named}{more}. They are encoded as they are; fix them to silence this warning.",
+            UserWarning,
+            stacklevel=4,
+        )
 
     def _where(self, position, index, item=None):
         """Name an item as the user knows it: 'ImageEncoder: image item 3 ('a.jpg')'."""

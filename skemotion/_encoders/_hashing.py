@@ -29,12 +29,20 @@ def file_digest(path, prefix=b""):
     """SHA-256 (bytes) of ``prefix`` followed by a file's bytes, memoised.
 
     Raises the OSError of ``os.stat`` (FileNotFoundError, ...) for a path that cannot
-    be read.
+    be read; a PermissionError names the file and the fix.
     """
-    path = Path(path).resolve()
-    stat = path.stat()
-    status = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
-    return _memoised_digest(str(path), status, prefix)
+    given = os.fspath(path)
+    try:
+        path = Path(path).resolve()
+        stat = path.stat()
+        status = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        return _memoised_digest(str(path), status, prefix)
+    except PermissionError:
+        # The words of the audio and image readers', which a cache's key reads first.
+        raise PermissionError(
+            f"cannot read {given!r}: permission denied. Make it readable (chmod o+r) for "
+            "the user running skemotion"
+        ) from None
 
 
 @functools.lru_cache(maxsize=_MEMO_SIZE)

@@ -80,8 +80,9 @@ def image_item_error(item):
     """
     if isinstance(item, str) and _URL.match(item):
         return (
-            "is a URL: skemotion reads local files only and never downloads. Download "
-            "the image first (e.g. with urllib.request.urlretrieve) and pass its path."
+            f"is a URL ({item!r:.200}): skemotion reads local files only and never "
+            "downloads. Download the image first (e.g. with urllib.request.urlretrieve) "
+            "and pass its path."
         )
     if isinstance(item, (str, os.PathLike)):
         return None
