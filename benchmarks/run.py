@@ -47,6 +47,8 @@ BENCHMARKS_TO_RUN = {
     "video": ("bench_video.py", []),
     "segmenter": ("bench_segmenter.py", ["--minutes", "30", "--seeds", "5"]),
     "scale": ("bench_scale.py", []),
+    "text_int8": ("bench_text_int8.py", []),
+    "bad_inputs": ("sweep_bad_inputs.py", []),
 }
 # How many rows of each table the index shows (all rows when the table is short).
 INDEX_ROWS = 8
@@ -111,6 +113,8 @@ def write_index():
     ]
     for path in sorted(RESULTS.glob("*.json")):
         result = json.loads(path.read_text())
+        if not isinstance(result, dict) or "rows" not in result:
+            continue  # a detail file (bad_inputs_cases.json), not a table
         rows = result["rows"]
         header = list(rows[0])
         lines += [
