@@ -559,7 +559,8 @@ def _resolve_path(path):
         )
     if "\0" in path:
         raise ValueError(
-            f"EmbeddingCache got a path with a NUL character ({path!r}): no file can be named so."
+            f"EmbeddingCache got a path with a NUL character (a null byte) ({path!r}): no "
+            "file can be named so. Pass cache= a path without it."
         )
     path = Path(path).expanduser()
     try:
@@ -803,15 +804,32 @@ def _connect_on_a_full_disk(path):
     or one whose tables could not be written), an empty database in memory stands for
     it, so that every item is a miss, encoded and returned, and nothing is stored.
     """
-    try:
-        has_rows = path.is_file() and path.stat().st_size > 0
-    except OSError:
-        has_rows = False
-    conn = _connect_read_only(path, empty_ok=True) if has_rows else None
+    conn = _connect_read_only(path, empty_ok=True) if _may_hold_tables(path) else None
     if conn is None:
         conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        _transaction(conn, lambda c: _init_schema(c, path))
+        for statement in _SCHEMA + _SHARING_SCHEMA:
+            conn.execute(statement)
     return conn
+
+
+def _may_hold_tables(path):
+    """Whether the file may hold a cache's tables: more than the first page of a database.
+
+    A new cache whose creation a full disk cut short holds that page at most; it is not
+    opened (a read-only connection would leave a 32 KiB -shm file on the full disk).
+    """
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True  # the read-only connection names what is wrong
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\0"):
+        return size > 0  # an empty file is a new cache; anything else is named
+    page = int.from_bytes(header[16:18], "big")
+    return size > (65536 if page == 1 else page)
 
 
 def _writable(path):
@@ -951,8 +969,9 @@ def _cache_error(path, exc):
     """An error that names the cache file and what to do, from an sqlite3 error."""
     if _is_error(exc, "SQLITE_CORRUPT", "malformed"):
         return CacheFileError(
-            f"the embedding cache {path} is damaged ({exc}). Delete it (the embeddings "
-            "are computed again and stored anew), or pass cache= another path."
+            f"the embedding cache {path} is damaged ({exc}). Delete it (delete {path.name} "
+            f"and any {path.name}-wal and -shm beside it; the embeddings are computed again "
+            "and stored anew), or pass cache= another path."
         )
     if "not a database" in str(exc) or _is_error(exc, "SQLITE_NOTADB", "not a database"):
         return CacheFileError(

@@ -147,7 +147,7 @@ class PostgresStore:
             self._init_schema(psycopg)
         except psycopg.OperationalError as exc:  # e.g. the server ended the connection
             self.conn.close()
-            raise _server_error(self.name, exc, self._lost()) from None
+            raise _server_error(self.name, exc, self._lost(), retried=False) from None
         except BaseException:
             self.conn.close()
             raise
@@ -202,7 +202,8 @@ class PostgresStore:
         except errors.InsufficientPrivilege as exc:
             raise PermissionError(
                 f"the database of the embedding cache {self.name} has no skemotion tables "
-                f"and its role {role!r} may not create them ({exc.diag.message_primary}). "
+                f"and its role may not create them ({exc.diag.message_primary}; the role: "
+                f"{role!r}). "
                 f"Ask the database's owner to GRANT CREATE ON SCHEMA {schemas[0]} TO {role} "
                 "(or to create the cache once with a role that may), or pass cache= another "
                 "URL."
@@ -213,7 +214,8 @@ class PostgresStore:
             "SELECT value FROM skemotion_meta WHERE name = 'schema_version'"
         ).fetchone()
         if version is None or not version[0].isdigit() or int(version[0]) > SCHEMA_VERSION:
-            found = "none" if version is None else repr(version[0])
+            found = "none" if version is None else version[0]
+            found = found if version is None or found.isdigit() else repr(found)
             raise RuntimeError(
                 f"embedding cache {self.name} has schema version {found}; this skemotion "
                 f"understands {SCHEMA_VERSION}. Upgrade skemotion or pass cache= another URL."
@@ -427,13 +429,14 @@ class PostgresStore:
         self.conn.close()
 
 
-def _server_error(name, exc, lost):
+def _server_error(name, exc, lost, retried=True):
     """An error of the server in the middle of a session, naming it and what to do."""
     text = " ".join(str(exc).split()).rstrip(".")
     if lost:
+        again = ", also after connecting again once" if retried else ""
         return ConnectionError(
             f"the PostgreSQL server of the embedding cache {name} ended the connection "
-            f"({text}), also after connecting again once. Check that the server is up and "
+            f"({text}){again}. Check that the server is up and "
             "stays up (its log says why it ended the connection), or pass cache= a file "
             "path for a local SQLite cache."
         )

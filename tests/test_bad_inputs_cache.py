@@ -185,3 +185,221 @@ def test_clear_on_a_read_only_cache_says_so(tmp_path, monkeypatch):
         pytest.raises(PermissionError, match="cannot clear"),
     ):
         read_only.clear()
+
+
+# --- a full disk when the cache is opened -------------------------------------------------
+
+
+def _full_when_opening(monkeypatch, message="database or disk is full"):
+    def full(conn, path):
+        raise sqlite3.OperationalError(message)
+
+    monkeypatch.setattr(_cache, "_init_schema", full)
+
+
+def test_a_new_cache_on_a_full_disk_is_an_empty_read_only_one(tmp_path, monkeypatch):
+    _full_when_opening(monkeypatch)
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    with pytest.warns(UserWarning, match=r"c.sqlite could not be opened for writing: the disk"):
+        assert cache.get_many("ns", [key(0)]) == {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once per handle, not again for each put
+        cache.put_many("ns", [key(0)], np.ones((1, 4)))
+    assert cache.count() == 0 and cache._claim("ns", [key(0)]) == {key(0)}
+    with pytest.raises(OSError, match="disk is full"):
+        cache.clear()
+    monkeypatch.undo()  # space again: the file left is a new cache, not another's
+    cache.close()
+    cache.put_many("ns", [key(0)], np.ones((1, 4)))
+    assert cache.count() == 1
+
+
+def test_an_existing_cache_on_a_full_disk_serves_its_rows(tmp_path, monkeypatch):
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    cache.put_many("ns", [key(0)], np.ones((1, 4)))
+    cache.close()
+    _full_when_opening(monkeypatch, "disk I/O error")  # the -shm file cannot grow
+    monkeypatch.setattr(_cache, "_NEARLY_FULL_BYTES", float("inf"))
+    with pytest.warns(UserWarning, match="the disk is full .*served"):
+        assert list(cache.get_many("ns", [key(0), key(1)])) == [key(0)]
+    cache.put_many("ns", [key(1)], np.ones((1, 4)))
+    assert cache.count() == 1
+    # An I/O error where the disk has room is not taken for a full one.
+    monkeypatch.setattr(_cache, "_NEARLY_FULL_BYTES", 0)
+    with pytest.raises(sqlite3.DatabaseError, match="disk I/O error"):
+        len(EmbeddingCache(tmp_path / "c.sqlite"))
+
+
+def test_the_encoders_return_every_embedding_on_a_full_disk(tmp_path, monkeypatch):
+    from _tiny_models import tiny_text_model_dir
+
+    from skemotion import TextEncoder
+
+    texts = ["one", "two", "three"]
+    expected = TextEncoder(tiny_text_model_dir(), device="cpu", cache=False).fit_transform(texts)
+    _full_when_opening(monkeypatch)
+    encoder = TextEncoder(tiny_text_model_dir(), device="cpu", cache=tmp_path / "c.sqlite")
+    with pytest.warns(UserWarning, match=r"c.sqlite could not be opened .*disk is full"):
+        X = encoder.fit_transform(texts)
+    np.testing.assert_allclose(X, expected, rtol=1e-6)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A tmpfs of 400 KiB (we run as root in CI); skipped where it cannot be mounted."""
+    import subprocess
+
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(folder)], capture_output=True
+    )
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def _fill(folder, leave_kib=0):
+    with open(folder / "filler", "wb", buffering=0) as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 4096)
+        except OSError:
+            pass
+    size = (folder / "filler").stat().st_size
+    os.truncate(folder / "filler", max(0, size - leave_kib * 1024))
+
+
+@pytest.mark.parametrize("leave_kib", [0, 40])
+def test_a_new_cache_on_a_really_full_disk(small_disk, leave_kib):
+    _fill(small_disk, leave_kib)
+    cache = EmbeddingCache(small_disk / "c.sqlite")
+    with pytest.warns(UserWarning, match="could not be opened for writing: the disk is full"):
+        cache.put_many("ns", [key(0)], np.ones((1, 4)))
+    assert cache.count() == 0
+    cache.close()
+    (small_disk / "filler").unlink()
+    cache.put_many("ns", [key(0)], np.ones((1, 4)))  # room again: the cache is made
+    assert cache.count() == 1
+    cache.close()
+
+
+def test_an_existing_cache_on_a_disk_with_no_byte_free(small_disk):
+    cache = EmbeddingCache(small_disk / "c.sqlite")
+    cache.put_many("ns", [key(i) for i in range(3)], np.ones((3, 4)))
+    cache.close()
+    _fill(small_disk)
+    with pytest.warns(UserWarning, match="could not be opened for writing: the disk is full"):
+        assert len(cache.get_many("ns", [key(i) for i in range(4)])) == 3
+    cache.put_many("ns", [key(3)], np.ones((1, 4)))
+    assert cache.count() == 3
+    cache.close()
+
+
+# --- PostgreSQL: schemas, foreign tables, lost connections -------------------------------
+
+
+@pytest.fixture
+def pg_schema():
+    from test_cache import POSTGRES, _drop_schema, _postgres_schema
+
+    if not POSTGRES:
+        pytest.skip("set SKEMOTION_TEST_POSTGRES to a PostgreSQL database to run these")
+    name, url = _postgres_schema()
+    yield name, url
+    _drop_schema(name)
+
+
+def _sql(url, *statements):
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        cursors = [conn.execute(statement) for statement in statements]
+        return [cursor.fetchall() if cursor.description else None for cursor in cursors]
+
+
+def test_a_role_that_may_not_use_its_schema_is_told_what_to_grant(pg_schema):
+    from test_cache_postgres import READER, _reader_or_skip, as_role
+
+    name, url = pg_schema
+    _reader_or_skip(url)
+    with pytest.raises(
+        PermissionError,
+        match=rf"role '{READER}' .* may not use the schema {name} .*GRANT USAGE ON SCHEMA "
+        rf"{name} TO {READER}",
+    ) as caught:
+        len(EmbeddingCache(as_role(url, READER)))
+    assert "skemotion_test" in str(caught.value)  # the server's URL
+    missing = url.replace(name, "no_such_schema_here")
+    with pytest.raises(ValueError, match=r"no_such_schema_here.*CREATE SCHEMA"):
+        len(EmbeddingCache(missing))
+
+
+def test_tables_of_the_caches_names_made_by_another_program_are_left_untouched(pg_schema):
+    name, url = pg_schema
+    _sql(
+        url,
+        "CREATE TABLE skemotion_meta (id INT, note TEXT)",
+        "CREATE TABLE skemotion_embeddings (id INT, data TEXT)",
+    )
+    with pytest.raises(
+        _cache.CacheFileError,
+        match=rf"table {name}.skemotion_embeddings that skemotion did not make "
+        r"\(its columns: id integer, data text.*untouched.*cache=",
+    ):
+        len(EmbeddingCache(url))
+    tables = _sql(url, f"SELECT table_name FROM information_schema.tables "
+                  f"WHERE table_schema = '{name}' ORDER BY 1")[0]  # fmt: skip
+    assert tables == [("skemotion_embeddings",), ("skemotion_meta",)]
+
+
+def _terminate(cache):
+    from test_cache import POSTGRES
+
+    _sql(POSTGRES, f"SELECT pg_terminate_backend({cache._store.conn.info.backend_pid})")
+
+
+def test_a_connection_ended_by_the_server_is_opened_again(pg_schema):
+    _, url = pg_schema
+    cache = EmbeddingCache(url)
+    cache.put_many("ns", [key(0)], np.ones((1, 4)))
+    _terminate(cache)
+    assert list(cache.get_many("ns", [key(0), key(1)])) == [key(0)]  # a read, run again
+    _terminate(cache)
+    cache.put_many("ns", [key(1)], np.full((1, 4), 2.0))  # a transaction, run again
+    _terminate(cache)
+    assert cache.count() == 2 and cache.stats()["rows"] == 2
+    cache.close()
+
+
+def test_a_connection_that_cannot_be_opened_again_names_the_server(pg_schema, monkeypatch):
+    import psycopg
+
+    _, url = pg_schema
+    cache = EmbeddingCache(url)
+    len(cache)
+    _terminate(cache)
+
+    def refused(*args, **kwargs):
+        raise psycopg.OperationalError("connection refused")
+
+    monkeypatch.setattr(psycopg, "connect", refused)
+    with pytest.raises(ConnectionError, match=r"server of the embedding cache .*skemotion_test"):
+        cache.get_many("ns", [key(0)])
+
+
+def test_another_error_of_the_server_mid_session_names_it(pg_schema):
+    import psycopg
+
+    _, url = pg_schema
+    cache = EmbeddingCache(url)
+    len(cache)
+    cache._store.conn.execute("SET lock_timeout = '50ms'")
+    with psycopg.connect(url) as other:  # holds the table locked
+        other.execute("LOCK TABLE skemotion_embeddings IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(RuntimeError, match=r"server of the embedding cache .*skemotion_test"):
+            cache.get_many("ns", [key(0)])
+    cache.close()
