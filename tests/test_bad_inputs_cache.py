@@ -403,3 +403,21 @@ def test_another_error_of_the_server_mid_session_names_it(pg_schema):
         with pytest.raises(RuntimeError, match=r"server of the embedding cache .*skemotion_test"):
             cache.get_many("ns", [key(0)])
     cache.close()
+
+
+def test_rows_of_another_size_under_an_encoders_fingerprint_are_named(tmp_path):
+    from _tiny_models import tiny_text_model_dir
+
+    from skemotion import TextEncoder
+
+    encoder = TextEncoder(tiny_text_model_dir(), device="cpu", cache=tmp_path)
+    encoder.fit_transform(["one"])
+    conn = sqlite3.connect(tmp_path / "embeddings.sqlite")
+    with conn:  # a well-formed row of 5 floats for "two", as another program might write
+        conn.execute(
+            "INSERT INTO embeddings SELECT namespace, ?, 5, ? FROM embeddings LIMIT 1",
+            (encoder._item_key("two"), np.ones(5, "<f4").tobytes()),
+        )
+    conn.close()
+    with pytest.raises(ValueError, match=r"rows of 2 sizes \(5, 32\).*Clear them"):
+        encoder.transform(["one", "two"])

@@ -945,7 +945,9 @@ def case_put_many_on_a_full_disk():
         _fill(disk)
         _leave_free(disk, 40)
         cache = _cache(disk / "cache.sqlite")
-        cache.put_many("ns", [key(i) for i in range(10, 200)], np.ones((190, 384)))
+        cache.put_many(
+            "big", [key(i) for i in range(10, 200)], np.ones((190, 384))
+        )  # another namespace: "ns" holds 4-d rows
         cache.close()
 
 

@@ -292,7 +292,7 @@ class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
         present = self._check_items(items, index)
         vectors = self._embed(items, np.flatnonzero(present), index)
         if vectors:
-            dim = len(next(iter(vectors.values())))
+            dim = self._check_row_sizes(vectors)
             self._saw_output_dim(dim)
         else:
             dim = self._output_dim()
@@ -300,6 +300,25 @@ class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
         for row, vector in vectors.items():
             out[row] = vector
         return out
+
+    def _check_row_sizes(self, vectors):
+        """The size of the rows, all equal; else the cache holds rows of another encoder.
+
+        Only a cache written by other means can hold them (it refuses vectors of
+        another size than its namespace's): name it and the fix, rather than fail in
+        numpy's words.
+        """
+        sizes = {len(vector) for vector in vectors.values()}
+        if len(sizes) == 1:
+            return sizes.pop()
+        cache = resolve_cache(self.cache)
+        raise ValueError(
+            f"{type(self).__name__} got rows of {len(sizes)} sizes "
+            f"({', '.join(map(str, sorted(sizes)))}) for one model: the embedding cache "
+            f"{getattr(cache, 'path', '')} holds rows of another size under this "
+            "encoder's fingerprint. Clear them (EmbeddingCache(path).clear()) or delete "
+            "the cache, or pass cache= another path."
+        )
 
     def _saw_output_dim(self, dim):
         """Hear the size of rows just read or encoded (frozen models remember it)."""
@@ -362,21 +381,25 @@ class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
         return present
 
     def _item_notice(self, item):
-        """Why a valid item is probably not what was meant (a phrase), or None.
+        """``(phrase, fix)`` for a valid item that is probably not what was meant, or None.
 
-        Such an item is encoded as it is; a warning names it (an audio array whose
-        samples are int16 values in a float array, not in [-1, 1]).
+        Such an item is encoded as it is, and named in a warning: "audio item 0 (...)"
+        then the phrase ("has float samples up to 32,767, where float audio is expected
+        in [-1, 1]"), then the fix, once however many items need it.
         """
         return None
 
     def _warn_notices(self, notices, items, index, shown=3):
+        """One warning naming the first `shown` of the ``(position, (phrase, fix))``."""
         named = "; ".join(
-            f"{self._where(position, index, items[position])} {notice}"
-            for position, notice in notices[:shown]
+            f"{self._modality} {describe_position(position, index)}"
+            f"{self._item_label(items[position])} {phrase}"
+            for position, (phrase, _) in notices[:shown]
         )
         more = f"; and {len(notices) - shown} more item(s)" if len(notices) > shown else ""
+        fixes = " ".join(dict.fromkeys(fix for _, (_, fix) in notices))
         warnings.warn(
-            f"{named}{more}. They are encoded as they are; fix them to silence this warning.",
+            f"{type(self).__name__}: {named}{more}. {fixes} Until then they are encoded as given.",
             UserWarning,
             stacklevel=4,
         )
