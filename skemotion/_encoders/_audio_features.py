@@ -92,6 +92,10 @@ _FMIN, _FMAX = 60.0, 600.0
 _YIN_THRESHOLD, _VOICED_THRESHOLD = 0.1, 0.25
 # Frames this far below the clip's loudest are silence: unvoiced whatever YIN says.
 _SILENCE_DB = 40.0
+# The RMS floor (-100 dB): digital silence. A clip whose every frame is at it (all-zero
+# samples) has no voiced frame: YIN finds every lag of silence perfectly periodic.
+_RMS_FLOOR = 1e-5
+_RMS_FLOOR_DB = 20 * np.log10(_RMS_FLOOR)
 _CONTRAST_FMIN, _CONTRAST_BANDS = 200.0, 6
 _SEMITONE_REFERENCE_HZ = 27.5  # pitch in semitones above A0, as eGeMAPS
 
@@ -531,7 +535,7 @@ class _Frames:
         def compute():
             librosa = import_audio_library("librosa", "AudioFeatures")
             rms = librosa.feature.rms(S=self.magnitude, frame_length=self.recipe.n_fft)[0]
-            return 20 * np.log10(np.maximum(rms, 1e-5))  # floor: -100 dB, digital silence
+            return 20 * np.log10(np.maximum(rms, _RMS_FLOOR))  # -100 dB: digital silence
 
         return self._get("rms_db", compute)
 
@@ -539,6 +543,21 @@ class _Frames:
     def active(self):
         """Frames within 40 dB of the clip's loudest: speech rather than silence."""
         return self._get("active", lambda: self.rms_db > self.rms_db.max() - _SILENCE_DB)
+
+    @property
+    def sounding(self):
+        """The frames that may be voiced: the active ones, none in digital silence.
+
+        Only a clip whose loudest frame is at the RMS floor (silent throughout) has
+        none; any other clip's features are those of the active frames, unchanged.
+        """
+
+        def compute():
+            # A hundredth of a dB above the floor, which float32 rounding may miss.
+            silent = self.rms_db.max() <= _RMS_FLOOR_DB + 0.01
+            return np.zeros_like(self.active) if silent else self.active
+
+        return self._get("sounding", compute)
 
     @property
     def mel_power(self):
@@ -614,7 +633,8 @@ class _Frames:
         if name == "voicing":
             _, aperiodicity = self.yin
             active = self._active(aperiodicity.size, every=_PITCH_EVERY)
-            voicing = np.clip(1.0 - aperiodicity, 0.0, 1.0) * active
+            sounding = self._active(aperiodicity.size, every=_PITCH_EVERY, mask=self.sounding)
+            voicing = np.clip(1.0 - aperiodicity, 0.0, 1.0) * sounding
             return voicing[None], self._summarised(active)
         values = self._spectral(name)
         return values, self._summarised(self._active(values.shape[1]))
@@ -666,13 +686,13 @@ class _Frames:
             return np.ones_like(active)
         return active
 
-    def _active(self, n_frames, every=1):
-        """The active-frame mask at a hop `every` times the STFT's, `n_frames` long."""
-        return _fit_length(self.active[::every], n_frames)
+    def _active(self, n_frames, every=1, mask=None):
+        """The active-frame mask (or `mask`) at a hop `every` times the STFT's, `n_frames` long."""
+        return _fit_length((self.active if mask is None else mask)[::every], n_frames)
 
     def _voiced(self, aperiodicity):
-        active = self._active(aperiodicity.size, every=_PITCH_EVERY)
-        return (aperiodicity < _VOICED_THRESHOLD) & active
+        sounding = self._active(aperiodicity.size, every=_PITCH_EVERY, mask=self.sounding)
+        return (aperiodicity < _VOICED_THRESHOLD) & sounding
 
 
 class _BlockFrames(_Frames):

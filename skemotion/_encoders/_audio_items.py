@@ -44,6 +44,9 @@ MAX_CHANNELS = 8
 # count is exact (libsndfile's is the header's less LAME's delay and padding): a
 # file that ends a sample short of it was cut off.
 _MP3_TOLERANCE = 3 * 1152
+# Float samples above this are far more likely PCM values left unscaled (int16 cast to
+# float without dividing by 32768) than audio, whose full scale is [-1, 1].
+_MAX_FLOAT_PEAK = 2.0
 # Rates outside these are far more likely a slip (16 for 16 kHz) than audio.
 MIN_RATE, MAX_RATE = 1_000, 768_000
 RESAMPLER = "soxr_hq"
@@ -90,6 +93,32 @@ def audio_item_error(item):
             item["sampling_rate"]
         )
     return f"is a {type(item).__name__} ({item!r:.60}), not an audio clip. Pass {_ITEM_KINDS}."
+
+
+def audio_item_notice(item):
+    """``(phrase, fix)`` for a valid audio item that is probably not what was meant, or None.
+
+    Float samples far outside [-1, 1]: int16 or int32 PCM values cast to float without
+    being scaled, which the features would take for a clip thousands of times too loud.
+    """
+    if isinstance(item, Segment) or isinstance(item, (str, os.PathLike)):
+        return None
+    if isinstance(item, tuple):
+        array = item[0]
+    elif isinstance(item, dict):
+        array = item["array"]
+    else:
+        array = item
+    if array.dtype.name not in FLOAT_DTYPES or not array.size:
+        return None
+    peak = float(np.max(np.abs(array)))
+    if not peak > _MAX_FLOAT_PEAK or not np.isfinite(peak):  # NaN, inf: refused when read
+        return None
+    return (
+        f"has float samples up to {peak:,.6g}, where float audio is expected in [-1, 1]",
+        "Divide int16 samples by 32768 (int32 ones by 2**31), or pass the int16 array "
+        "itself, which is scaled.",
+    )
 
 
 def _array_error(array, in_what="it"):
@@ -528,6 +557,9 @@ class AudioItemsMixin:
 
     def _item_error(self, item):
         return audio_item_error(item)
+
+    def _item_notice(self, item):
+        return audio_item_notice(item)
 
     def _item_bytes(self, item):
         return audio_item_bytes(item, self.sampling_rate)
