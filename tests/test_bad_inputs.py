@@ -716,7 +716,9 @@ def test_a_multiindex_label_is_shown_with_plain_values():
 def test_an_image_url_is_refused_as_never_downloaded():
     from skemotion._encoders._image_items import image_item_error
 
-    assert "is a URL ('https://x/a.png'): skemotion reads local" in image_item_error("https://x/a.png")
+    assert "is a URL ('https://x/a.png'): skemotion reads local" in image_item_error(
+        "https://x/a.png"
+    )
     assert image_item_error("a.png") is None
 
 
