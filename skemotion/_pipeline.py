@@ -121,7 +121,7 @@ def make_multimodal_pipeline(encoders, fusion, *, speaker=None, sampler=None, ca
                 "The 'speaker' parameter of make_multimodal_pipeline must be the name of "
                 f"the input column holding the speaker ids, or None. Got {speaker!r} instead."
             )
-        transformers.append((SPEAKER_STEP, "passthrough", [speaker]))
+        transformers.append((SPEAKER_STEP, "passthrough", SpeakerColumn(speaker)))
         normalizer = SpeakerNormalizer(f"{SPEAKER_STEP}__{speaker}")
         steps.append(("speaker", normalizer.set_output(transform="pandas")))
     column_transformer = ColumnTransformer(
@@ -134,3 +134,29 @@ def make_multimodal_pipeline(encoders, fusion, *, speaker=None, sampler=None, ca
         "imblearn.pipeline", extra="imbalanced", caller="make_multimodal_pipeline(sampler=...)"
     )
     return imblearn_pipeline.Pipeline([*steps, ("sampler", sampler), ("fusion", fusion)])
+
+
+class SpeakerColumn:
+    """The speaker column's selector in the ColumnTransformer: ``[name]``, checked.
+
+    Where X lacks the column, scikit-learn says only "Some column names are not columns
+    of the dataframe"; this names the pipeline's ``speaker=`` and the columns X has. A
+    class, not a lambda, so that the pipeline pickles.
+    """
+
+    def __init__(self, name):
+        self.name = name
+
+    def __call__(self, X):
+        columns = list(getattr(X, "columns", []))
+        if self.name not in columns:
+            shown = ", ".join(map(repr, columns[:8])) + (", ..." if len(columns) > 8 else "")
+            raise ValueError(
+                f"make_multimodal_pipeline(speaker={self.name!r}): X has no column "
+                f"{self.name!r} for the speakers (its columns: {shown or 'none'}). Pass a "
+                "DataFrame with that column, or speaker= the column of each row's speaker."
+            )
+        return [self.name]
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.name!r})"

@@ -794,3 +794,20 @@ def test_an_empty_file_and_an_implausible_rate_are_named(tmp_path):
     with pytest.raises(ValueError, match="16 Hz, outside the 1,000-768,000 Hz"):
         read_audio_file(tmp_path / "slow.wav", caller="test")
     assert "16000, not 16" in audio_item_error((_tone(100), 16))
+
+
+def test_a_pipeline_whose_speaker_column_is_missing_names_speaker():
+    import pickle
+
+    from skemotion import make_multimodal_pipeline
+
+    pipe = make_multimodal_pipeline(
+        {"face": ("passthrough", ["f0", "f1"])}, LogisticRegression(), speaker="actor"
+    )
+    X = pd.DataFrame({"f0": [0.0, 1, 2, 3], "f1": [1.0, 0, 1, 0]})
+    with pytest.raises(ValueError, match=r"speaker='actor'\): X has no column 'actor'.*'f0'"):
+        pipe.fit(X, ["joy", "sad"] * 2)
+    fitted = pickle.loads(pickle.dumps(pipe)).fit(
+        X.assign(actor=["a", "a", "b", "b"]), ["joy", "sad"] * 2
+    )
+    assert fitted.predict(X.assign(actor=["c"] * 4)).shape == (4,)  # and it still pickles
