@@ -16,7 +16,7 @@ def check_labels(y, caller):
     if y is None:  # no target at all: scikit-learn's own check says so
         return
     values = np.asarray(y, dtype=object) if not isinstance(y, np.ndarray) else y
-    if values.dtype.kind not in "fO":
+    if values.dtype.kind not in ("f", "O"):
         return
     values = values.ravel()
     missing = np.flatnonzero(pd.isna(values))
