@@ -4,6 +4,7 @@ import json
 import os
 import platform
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -48,6 +49,13 @@ def _cpu_name():
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def timed(func):
+    """``(seconds, result)`` of calling `func` once."""
+    start = time.perf_counter()
+    result = func()
+    return time.perf_counter() - start, result
 
 
 def write_results(name, command, rows, notes=()):

@@ -19,10 +19,9 @@ benchmarks/results/audio_speed.{md,json}.
 
 import argparse
 import sys
-import time
 
 import numpy as np
-from _common import librosa_statistics, shared_data, write_results
+from _common import librosa_statistics, shared_data, timed, write_results
 
 from skemotion import AudioFeatures
 
@@ -40,12 +39,6 @@ def hand_written(paths):
     return np.stack([librosa_statistics(*librosa.load(path, sr=22050)) for path in paths])
 
 
-def timed(func):
-    start = time.perf_counter()
-    func()
-    return time.perf_counter() - start
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="clips timed")
@@ -58,8 +51,8 @@ def main(argv=None):
     hand_written(warm_up)
     ours, theirs = [], []
     for _ in range(args.repeats):
-        ours.append(timed(lambda: encoder.fit_transform(paths)))
-        theirs.append(timed(lambda: hand_written(paths)))
+        ours.append(timed(lambda: encoder.fit_transform(paths))[0])
+        theirs.append(timed(lambda: hand_written(paths))[0])
     seconds = sum(AudioFeatures()._length_hint(path) for path in paths)
     n = len(paths)
     rows = [

@@ -13,11 +13,10 @@ Figures go to stdout and benchmarks/results/text.{md,json}.
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
-from _common import shared_data, write_results
+from _common import shared_data, timed, write_results
 from sklearn.base import clone
 
 from skemotion import EmbeddingCache, TextEncoder
@@ -27,12 +26,6 @@ def load_sentences(n):
     path = shared_data("goemotions", "ekman", "train.tsv")
     lines = path.read_text(encoding="utf-8").splitlines()
     return [line.split("\t")[0] for line in lines[:n]]
-
-
-def timed(func):
-    start = time.perf_counter()
-    result = func()
-    return time.perf_counter() - start, result
 
 
 def compare_with_direct(encoder, sentences, repeats):

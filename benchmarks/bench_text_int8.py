@@ -17,10 +17,9 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 
 import numpy as np
-from _common import shared_data, write_results
+from _common import shared_data, timed, write_results
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
@@ -37,12 +36,6 @@ def ekman_split(split, limit=None):
             texts.append(text)
             labels.append(int(label))
     return texts[:limit], np.asarray(labels[:limit])
-
-
-def timed(func):
-    start = time.perf_counter()
-    result = func()
-    return time.perf_counter() - start, result
 
 
 def compare_speed(float32, int8, sentences, repeats):

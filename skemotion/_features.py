@@ -1,8 +1,11 @@
-"""Which columns of a feature matrix hold text, for errors that name them.
+"""Which columns of a feature matrix hold text or infinite values, for errors naming them.
 
 A column of strings (a speaker id left in X, a text not yet encoded) fails deep in
 numpy with "could not convert string to float", which names no column.
 """
+
+import math
+import numbers
 
 import numpy as np
 import pandas as pd
@@ -23,6 +26,17 @@ def text_columns(X):
     if array.ndim != 2:
         return []
     return [j for j in range(array.shape[1]) if _holds_text(array[:, j])]
+
+
+def infinite_columns(X):
+    """The names (DataFrame) or positions of X's columns that hold inf or -inf."""
+    values = np.asarray(X, dtype=object)
+    where = np.flatnonzero(np.vectorize(_is_infinite, otypes=[bool])(values).any(axis=0))
+    return [X.columns[j] for j in where] if hasattr(X, "columns") else list(where)
+
+
+def _is_infinite(value):
+    return isinstance(value, numbers.Real) and math.isinf(value)
 
 
 def describe_columns(columns, *, named):

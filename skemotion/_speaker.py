@@ -7,7 +7,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._features import describe_columns, text_columns
+from ._features import describe_columns, infinite_columns, text_columns
 from ._nanstats import nan_mean_var, std_or_one
 from ._sklearn_compat import DocLinkMixin, Interval, _check_feature_names_in, _fit_context
 
@@ -214,7 +214,7 @@ class SpeakerNormalizer(DocLinkMixin, TransformerMixin, BaseEstimator):
             if "infinity" in str(exc):
                 raise ValueError(
                     f"SpeakerNormalizer: X has infinite values in "
-                    f"{describe_columns(_infinite_columns(rest), named=hasattr(rest, 'columns'))}. "
+                    f"{describe_columns(infinite_columns(rest), named=hasattr(rest, 'columns'))}. "
                     "NaN marks a missing value; replace inf with NaN or a finite value."
                 ) from exc
             columns = text_columns(rest)
@@ -301,9 +301,3 @@ def _factorize(ids):
     except TypeError:  # ids of mixed types (1 and "a") cannot be sorted
         codes, uniques = pd.factorize(ids)
     return np.asarray(uniques), codes.astype(np.intp)
-
-
-def _infinite_columns(X):
-    values = np.asarray(X, dtype=np.float64)
-    where = np.flatnonzero(np.isinf(values).any(axis=0))
-    return [X.columns[j] for j in where] if hasattr(X, "columns") else list(where)

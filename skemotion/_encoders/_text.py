@@ -296,24 +296,28 @@ def _warn_unknown_only(model, items):
     # The tokenizer drops control characters (NUL) and U+FFFD (what a decoding error
     # leaves) without a token: all such texts get one embedding, of no words at all.
     blank = [text for text, row in zip(items, ids, strict=True) if not row and text.strip()]
-    if blank:
-        shown = ", ".join(repr(text[:20]) for text in blank[:3])
+    _warn_alike(
+        blank,
+        "hold no character the model reads ({shown}: control characters such as NUL, or "
+        "U+FFFD left by a decoding error), so they all get one embedding, that of no words "
+        "(the model's special tokens alone). Check how the texts were read (their "
+        "encoding), or drop those rows.",
+    )
+    _warn_alike(
+        alike,
+        "hold only characters the model's vocabulary lacks ({shown}): each becomes the "
+        "unknown token, so they all get the same embedding. Use a model that covers them "
+        "(e.g. a multilingual sentence-transformers model), or translate emojis to words "
+        "first.",
+    )
+
+
+def _warn_alike(texts, what):
+    """Warn that `texts` all embed alike; `what` says why, with ``{shown}`` for examples."""
+    if texts:
+        shown = ", ".join(repr(text[:20]) for text in texts[:3])
         warnings.warn(
-            f"TextEncoder: {len(blank)} text(s) hold no character the model reads "
-            f"({shown}: control characters such as NUL, or U+FFFD left by a decoding "
-            "error), so they all get one embedding, that of no words (the model's special "
-            "tokens alone). Check how the texts were read (their encoding), or drop those "
-            "rows.",
+            f"TextEncoder: {len(texts)} text(s) " + what.format(shown=shown),
             UserWarning,
-            stacklevel=2,
-        )
-    if alike:
-        shown = ", ".join(repr(text[:20]) for text in alike[:3])
-        warnings.warn(
-            f"TextEncoder: {len(alike)} text(s) hold only characters the model's vocabulary "
-            f"lacks ({shown}): each becomes the unknown token, so they all get the same "
-            "embedding. Use a model that covers them (e.g. a multilingual "
-            "sentence-transformers model), or translate emojis to words first.",
-            UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )

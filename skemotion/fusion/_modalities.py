@@ -21,7 +21,7 @@ from itertools import product
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from .._features import describe_columns, text_columns
+from .._features import describe_columns, infinite_columns, text_columns
 
 MODALITY_SEPARATOR = "__"
 # The largest weight grid weight_grid builds: 3 modalities at step 0.01 (5,151 points)
@@ -350,15 +350,12 @@ def _check_column_names(estimator, columns, *, reset):
 
 
 def _infinite_values_error(name, X):
-    values = np.asarray(X, dtype=object)
-    infinite = np.vectorize(lambda v: isinstance(v, numbers.Real) and math.isinf(v), otypes=[bool])
-    where = np.flatnonzero(infinite(values).any(axis=0))
-    named = hasattr(X, "columns")
-    columns = [X.columns[j] for j in where] if named else list(where)
+    columns = infinite_columns(X)
     return ValueError(
         f"{name} got infinite values (inf) in X, in {len(columns)} column(s) "
-        f"({describe_columns(columns, named=named)}). NaN marks a missing value; replace "
-        "inf with NaN or a finite value (e.g. X.replace([np.inf, -np.inf], np.nan))."
+        f"({describe_columns(columns, named=hasattr(X, 'columns'))}). NaN marks a missing "
+        "value; replace inf with NaN or a finite value (e.g. X.replace([np.inf, -np.inf], "
+        "np.nan))."
     )
 
 
