@@ -144,3 +144,29 @@ def run_cli_process(*argv, timeout=300, env=None):
     if done.returncode:
         raise CliFailed(printed)
     return done.stdout
+
+
+def _chattr(flag, *paths):
+    for path in paths:
+        subprocess.run(["chattr", flag, str(path)], check=True, capture_output=True)
+
+
+@contextlib.contextmanager
+def immutable(*paths):
+    """Make `paths` immutable (read-only even for root) for the block."""
+    _chattr("+i", *paths)
+    try:
+        yield
+    finally:
+        _chattr("-i", *reversed(paths))
+
+
+@contextlib.contextmanager
+def working_folder(folder=None):
+    """Run the block in `folder` (a new scratch folder): relative paths land there."""
+    before = os.getcwd()
+    os.chdir(folder or scratch())
+    try:
+        yield Path(os.getcwd())
+    finally:
+        os.chdir(before)

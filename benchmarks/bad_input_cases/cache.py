@@ -25,7 +25,7 @@ import numpy as np
 
 import skemotion
 
-from ._fixtures import run_cli, scratch, tiny_text_model, truncate
+from ._fixtures import immutable, run_cli, scratch, tiny_text_model, truncate, working_folder
 from ._registry import WrongResult, add, case
 
 AREA = "cache"
@@ -100,32 +100,6 @@ def _filled(path, n=3, dim=4):
 
 def _filled_by_encoder(path, texts=TEXTS):
     _encode(_cache(path), texts)
-
-
-def _chattr(flag, *paths):
-    for path in paths:
-        subprocess.run(["chattr", flag, str(path)], check=True, capture_output=True)
-
-
-@contextlib.contextmanager
-def _immutable(*paths):
-    """Make `paths` immutable (read-only even for root) for the block."""
-    _chattr("+i", *paths)
-    try:
-        yield
-    finally:
-        _chattr("-i", *reversed(paths))
-
-
-@contextlib.contextmanager
-def _cwd(folder=None):
-    """Run the block in a scratch folder: a path taken as relative lands there."""
-    before = os.getcwd()
-    os.chdir(folder or scratch())
-    try:
-        yield Path(os.getcwd())
-    finally:
-        os.chdir(before)
 
 
 def _fill(folder):
@@ -238,7 +212,7 @@ for _name, _value, _names in [
 
 @case(AREA, "error", names=("empty", "path"), id="EmbeddingCache('') refused")
 def case_empty_path():
-    with _cwd() as here:
+    with working_folder() as here:
         try:
             len(_cache(""))
         finally:
@@ -248,7 +222,7 @@ def case_empty_path():
 
 @case(AREA, "error", names=("cache", "empty"), id="encoder cache='' refused")
 def case_encoder_empty_cache():
-    with _cwd() as here:
+    with working_folder() as here:
         _encoder("").fit_transform(TEXTS)
         if (here / "embeddings.sqlite").exists():
             warnings.warn("cache='' made ./embeddings.sqlite", UserWarning, stacklevel=2)
@@ -256,7 +230,7 @@ def case_encoder_empty_cache():
 
 @case(AREA, "error", names=("cache", "empty"), id="encoder cache='   ' (blanks) refused")
 def case_encoder_blank_cache():
-    with _cwd():
+    with working_folder():
         _encoder("   ").fit_transform(TEXTS)
 
 
@@ -385,7 +359,7 @@ def case_encoder_cache_folder_without_suffix_created_lazily():
 def case_new_cache_in_a_read_only_folder():
     folder = scratch() / "locked"
     folder.mkdir()
-    with _immutable(folder):
+    with immutable(folder):
         len(_cache(folder / "cache.sqlite"))
 
 
@@ -393,7 +367,7 @@ def case_new_cache_in_a_read_only_folder():
 def case_encoder_new_cache_in_a_read_only_folder():
     folder = scratch() / "locked"
     folder.mkdir()
-    with _immutable(folder):
+    with immutable(folder):
         _encoder(_cache(folder / "cache.sqlite")).fit_transform(TEXTS)
 
 
@@ -442,7 +416,7 @@ def case_read_only_file_with_every_item_a_hit():
     folder = scratch()
     path = folder / "cache.sqlite"
     _filled_by_encoder(path, TEXTS)
-    with _immutable(path, folder):
+    with immutable(path, folder):
         _encode(_cache(path), TEXTS)
 
 
@@ -451,7 +425,7 @@ def case_read_only_file_with_misses():
     folder = scratch()
     path = folder / "cache.sqlite"
     _filled_by_encoder(path, TEXTS)
-    with _immutable(path, folder):
+    with immutable(path, folder):
         _encode(_cache(path), TEXTS + MORE)
         if _cache(path).count() != len(TEXTS):
             raise WrongResult("a read-only cache changed")
@@ -462,7 +436,7 @@ def case_read_only_folder_writable_file_with_misses():
     folder = scratch()
     path = folder / "cache.sqlite"
     _filled_by_encoder(path, TEXTS)
-    with _immutable(folder):
+    with immutable(folder):
         _encode(_cache(path), TEXTS + MORE)
 
 
@@ -470,7 +444,7 @@ def case_read_only_folder_writable_file_with_misses():
 def case_read_only_file_get_many_serves_its_rows():
     folder = scratch()
     keys, vectors = _filled(folder / "cache.sqlite")
-    with _immutable(folder / "cache.sqlite", folder):
+    with immutable(folder / "cache.sqlite", folder):
         cache = _cache(folder / "cache.sqlite")
         found = cache.get_many("ns", keys + [key(99)])
         cache.close()
@@ -482,7 +456,7 @@ def case_read_only_file_get_many_serves_its_rows():
 def case_read_only_file_put_many_warns_nothing_is_stored():
     folder = scratch()
     _filled(folder / "cache.sqlite")
-    with _immutable(folder / "cache.sqlite", folder):
+    with immutable(folder / "cache.sqlite", folder):
         cache = _cache(folder / "cache.sqlite")
         cache.put_many("ns", [key(50)], _vectors(1))
         cache.close()
@@ -492,7 +466,7 @@ def case_read_only_file_put_many_warns_nothing_is_stored():
 def case_read_only_file_stats_count_this_handle():
     folder = scratch()
     keys, _ = _filled(folder / "cache.sqlite")
-    with _immutable(folder / "cache.sqlite", folder):
+    with immutable(folder / "cache.sqlite", folder):
         cache = _cache(folder / "cache.sqlite")
         cache.get_many("ns", keys + [key(99)])
         stats = cache.stats()
@@ -505,7 +479,7 @@ def case_read_only_file_stats_count_this_handle():
 def case_read_only_file_clear():
     folder = scratch()
     _filled(folder / "cache.sqlite")
-    with _immutable(folder / "cache.sqlite", folder):
+    with immutable(folder / "cache.sqlite", folder):
         cache = _cache(folder / "cache.sqlite")
         try:
             cache.clear()
@@ -531,7 +505,7 @@ def case_read_only_cache_whose_writer_died_rows_in_the_wal():
         capture_output=True,
         timeout=60,
     )
-    with _immutable(*[p for p in folder.iterdir()], folder):
+    with immutable(*[p for p in folder.iterdir()], folder):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             cache = _cache(path)
@@ -670,7 +644,7 @@ def case_read_only_cache_from_a_newer_schema_version():
     folder = scratch()
     _filled(folder / "cache.sqlite")
     _set_meta(folder / "cache.sqlite", "2")
-    with _immutable(folder / "cache.sqlite", folder):
+    with immutable(folder / "cache.sqlite", folder):
         len(_cache(folder / "cache.sqlite"))
 
 
@@ -1086,7 +1060,7 @@ add(
 
 
 def _in_scratch(location):
-    with _cwd() as here:
+    with working_folder() as here:
         try:
             len(_cache(location))
         finally:
@@ -1111,7 +1085,7 @@ def case_postgresql_scheme_in_capitals():
     # Either used as the PostgreSQL URL it is (schemes are case-insensitive), or refused
     # naming it; never taken as a file path.
     url = POSTGRES.replace("postgresql://", "POSTGRESQL://", 1)
-    with _cwd() as here:
+    with working_folder() as here:
         try:
             cache = _cache(url)
             len(cache)
@@ -1339,7 +1313,7 @@ add(
 
 @case(AREA, "handled")
 def case_password_hidden_in_a_postgresql_psycopg_url():
-    with _cwd():
+    with working_folder():
         _no_password(lambda: _touch(f"postgresql+psycopg://me:{PASSWORD}@localhost:1/db"))
 
 
@@ -1432,7 +1406,7 @@ def case_two_handles_on_one_file():
 @case(AREA, "handled")
 def case_one_file_by_a_relative_and_an_absolute_path():
     folder = scratch()
-    with _cwd(folder):
+    with working_folder(folder):
         _encode(_cache("cache.sqlite"))
         _encode(_cache(folder / "cache.sqlite"))
         cache = _cache(folder / "cache.sqlite")

@@ -10,7 +10,6 @@ joblib; a process of its own (``run_cli_process``) only where one is needed.
 import contextlib
 import functools
 import gzip
-import os
 import subprocess
 import sys
 import warnings
@@ -18,11 +17,13 @@ import warnings
 import numpy as np
 
 from ._fixtures import (
+    immutable,
     run_cli,
     run_cli_process,
     scratch,
     tiny_text_model,
     truncate,
+    working_folder,
     write_image,
     write_wav,
 )
@@ -97,31 +98,6 @@ def _check_rows(saved, texts, ids=None):
         raise WrongResult(f"the empty cells' rows {missing} are not NaN")
     if ids is not None and [str(i) for i in saved["ids"]] != [str(i) for i in ids]:
         raise WrongResult(f"ids {saved['ids'].tolist()}, not {list(ids)}")
-
-
-def _chattr(flag, *paths):
-    for path in paths:
-        subprocess.run(["chattr", flag, str(path)], check=True, capture_output=True)
-
-
-@contextlib.contextmanager
-def _immutable(*paths):
-    _chattr("+i", *paths)
-    try:
-        yield
-    finally:
-        _chattr("-i", *reversed(paths))
-
-
-@contextlib.contextmanager
-def _cwd():
-    before = os.getcwd()
-    folder = scratch()
-    os.chdir(folder)
-    try:
-        yield folder
-    finally:
-        os.chdir(before)
 
 
 def _tone_file(path, freq=220.0, seconds=0.5):
@@ -549,7 +525,7 @@ def case_encode_output_in_a_read_only_folder_checked_before_work():
     folder.mkdir()
     cache = scratch() / "cache.sqlite"
     csv = _csv("text\nhappy\nsad\n")
-    with _immutable(folder):
+    with immutable(folder):
         try:
             run_cli(
                 "encode", csv, "--column", "text", "-o", folder / "out.npz", *_text_options(),
@@ -696,7 +672,7 @@ def _encode_cached(cache):
 
 @case(AREA, "error", names=("cache", "empty"))
 def case_encode_cache_empty_string():
-    with _cwd() as here:
+    with working_folder() as here:
         try:
             _encode_cached("")
         finally:
@@ -717,7 +693,7 @@ add(
 def case_encode_new_cache_in_a_read_only_folder():
     folder = scratch() / "locked"
     folder.mkdir()
-    with _immutable(folder):
+    with immutable(folder):
         _encode_cached(folder / "cache.sqlite")
 
 
@@ -740,7 +716,7 @@ add(
 
 @case(AREA, "error", names=("mysql://", "postgresql://"))
 def case_encode_cache_mysql_url():
-    with _cwd():
+    with working_folder():
         _encode_cached("mysql://me@localhost/db")
 
 
@@ -815,7 +791,7 @@ def case_demo_output_dir_that_is_a_file():
 def case_demo_output_dir_in_a_read_only_folder():
     folder = scratch() / "figures"
     folder.mkdir()
-    with _immutable(folder):
+    with immutable(folder):
         run_cli(
             "demo", "--n-actors", "6", "--output-dir", folder, "--cache", scratch() / "c.sqlite"
         )
@@ -1008,7 +984,7 @@ add(
 def case_predict_output_in_a_read_only_folder():
     folder = scratch() / "readonly"
     folder.mkdir()
-    with _immutable(folder):
+    with immutable(folder):
         run_cli("predict", _audio_model(), _clips(1), "-o", folder / "p.csv", "--no-cache")
 
 
@@ -1186,7 +1162,7 @@ add(
 def case_evaluate_output_in_a_read_only_folder():
     folder = scratch() / "readonly"
     folder.mkdir()
-    with _immutable(folder):
+    with immutable(folder):
         _evaluate("--folds", "2", "--output", folder / "scores.json")
 
 
