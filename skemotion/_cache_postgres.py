@@ -32,6 +32,8 @@ EXTRA = "postgres"
 # Keys per statement: one round trip each; PostgreSQL has no bound on an array's size
 # that matters here, the chunk bounds the memory of one reply (5,000 x 384-d = 7.7 MB).
 CHUNK = 5000
+# Reruns of a transaction the server rolled back (a deadlock, a serialisation conflict).
+_ROLLBACK_RETRIES = 5
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS skemotion_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS skemotion_embeddings ("
@@ -113,14 +115,15 @@ def _reconnecting(method):
     Each method reads, or writes in one transaction (which the server rolls back when
     the connection ends before COMMIT) rows whose first writer wins, so running it again
     is safe; at worst a counter's increment whose COMMIT was lost in flight is counted
-    twice. Any other error of the server is raised naming it.
+    twice. A transaction the server rolled back to break a deadlock (or a serialisation
+    conflict) is run again, a few times. Any other error of the server is raised naming it.
     """
 
     @functools.wraps(method)
     def run(self, *args, **kwargs):
         psycopg = _psycopg()
         try:
-            return method(self, *args, **kwargs)
+            return _rerun_rolled_back(psycopg, method, self, *args, **kwargs)
         except psycopg.OperationalError as exc:
             if not self._lost():
                 raise _server_error(self.name, exc, lost=False) from None
@@ -321,6 +324,7 @@ class PostgresStore:
         message)``.
         """
         psycopg = _psycopg()
+        rows = sorted(rows)  # by key: every transaction locks rows in one order
         keys, dims, blobs = (list(column) for column in zip(*rows, strict=True))
         try:
             with self.conn.transaction():
@@ -373,6 +377,7 @@ class PostgresStore:
             return set(keys)  # nothing can be stored, so there is nothing to share
         now = time.time()
         won = set()
+        keys = sorted(keys)  # every transaction locks rows in one order: no deadlock
         with self.conn.transaction():
             for start in range(0, len(keys), CHUNK):
                 chunk = keys[start : start + CHUNK]
@@ -427,6 +432,22 @@ class PostgresStore:
 
     def close(self):
         self.conn.close()
+
+
+def _rerun_rolled_back(psycopg, method, *args, **kwargs):
+    """``method(*args, **kwargs)``, run again when the server rolled its transaction back."""
+    for attempt in range(_ROLLBACK_RETRIES):
+        try:
+            return method(*args, **kwargs)
+        except (  # SQLSTATE class 40: the server rolled the transaction back
+            psycopg.errors.TransactionRollback,
+            psycopg.errors.DeadlockDetected,
+            psycopg.errors.SerializationFailure,
+        ):
+            if attempt == _ROLLBACK_RETRIES - 1:
+                raise
+            time.sleep(0.01 * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _server_error(name, exc, lost, retried=True):

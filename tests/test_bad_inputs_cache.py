@@ -421,3 +421,25 @@ def test_rows_of_another_size_under_an_encoders_fingerprint_are_named(tmp_path):
     conn.close()
     with pytest.raises(ValueError, match=r"rows of 2 sizes \(5, 32\).*Clear them"):
         encoder.transform(["one", "two"])
+
+
+def test_a_transaction_rolled_back_for_a_deadlock_is_run_again(pg_schema, monkeypatch):
+    import psycopg
+
+    from skemotion._cache_postgres import PostgresStore, _reconnecting
+
+    _, url = pg_schema
+    cache = EmbeddingCache(url)
+    len(cache)  # connected
+    real, calls = PostgresStore.claim.__wrapped__, []
+
+    def deadlocked_once(self, *args):
+        calls.append(args)
+        if len(calls) == 1:  # what the server raises for the loser of a deadlock
+            raise psycopg.errors.DeadlockDetected("deadlock detected")
+        return real(self, *args)
+
+    monkeypatch.setattr(PostgresStore, "claim", _reconnecting(deadlocked_once))
+    assert cache._claim("ns", [key(1), key(0)]) == {key(0), key(1)}
+    assert len(calls) == 2
+    cache.close()
