@@ -3,9 +3,9 @@
 import warnings
 
 import numpy as np
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, roc_auc_score
 
-from ._targets import check_labels
+from ._targets import check_labels, plain
 
 #: Scorers for ``cross_validate(..., scoring=EMOTION_SCORING)``, named as in
 #: :func:`emotion_report`.
@@ -17,14 +17,19 @@ EMOTION_SCORING = {
 }
 
 
-def emotion_report(y_true, y_pred, *, sample_weight=None, as_frame=False):
-    """Accuracy, macro-F1, weighted-F1 and unweighted average recall, together.
+def emotion_report(
+    y_true, y_pred, *, y_proba=None, labels=None, sample_weight=None, as_frame=False
+):
+    """Accuracy, macro-F1, weighted-F1, unweighted average recall and ROC-AUC, together.
 
     Emotion datasets are imbalanced (neutral dominates), so accuracy alone flatters a
     model that ignores rare emotions. The speech-emotion literature reports UAR
     (unweighted average recall: the mean of per-class recalls, i.e. balanced accuracy)
     beside accuracy (weighted average recall); text benchmarks such as MELD report
-    weighted F1; macro-F1 weighs every emotion equally.
+    weighted F1; macro-F1 weighs every emotion equally. Given the predicted
+    probabilities, the report adds the one-vs-rest macro ROC-AUC, which scores how
+    well the probabilities rank the samples of each emotion above the others, whatever
+    the decision threshold.
 
     Parameters
     ----------
@@ -32,6 +37,16 @@ def emotion_report(y_true, y_pred, *, sample_weight=None, as_frame=False):
         True labels.
     y_pred : array-like of shape (n_samples,)
         Predicted labels.
+    y_proba : array-like of shape (n_samples, n_classes), default=None
+        Predicted probabilities (``model.predict_proba(X)``), one column per label of
+        `labels`; rows need not sum to 1 (any scores that rank the samples do). When
+        given, the report has ``roc_auc``.
+    labels : array-like of shape (n_classes,), default=None
+        The label of each column of `y_proba`, in order: pass ``model.classes_``. None
+        takes the sorted labels found in `y_true` and `y_pred`, which is
+        ``model.classes_`` when every class the model knows is among them (scikit-learn
+        classifiers sort their classes); `y_proba` must then have as many columns. Used
+        only with `y_proba`.
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights.
     as_frame : bool, default=False
@@ -40,7 +55,20 @@ def emotion_report(y_true, y_pred, *, sample_weight=None, as_frame=False):
     Returns
     -------
     report : dict or DataFrame
-        ``accuracy``, ``macro_f1``, ``weighted_f1``, ``uar`` and ``n_samples``.
+        ``accuracy``, ``macro_f1``, ``weighted_f1``, ``uar``, ``roc_auc`` (with
+        `y_proba` only) and ``n_samples``.
+
+    Notes
+    -----
+    ``roc_auc`` is the mean, over the labels present in `y_true`, of the ROC-AUC of
+    that label against all others, scored by its column of `y_proba` (what
+    ``sklearn.metrics.roc_auc_score(y_true, y_proba, multi_class="ovr",
+    average="macro")`` computes when every label is present). With two labels it is the
+    ROC-AUC of the second one (the positive class), scored by its column. A label of
+    `labels` that no sample of `y_true` has (a rare emotion absent from a small test
+    fold) has no ROC-AUC: it is left out of the mean, with a warning naming it. A
+    label of `y_true` missing from `labels` is an error, as is a `y_true` with a single
+    label.
 
     Examples
     --------
@@ -49,6 +77,15 @@ def emotion_report(y_true, y_pred, *, sample_weight=None, as_frame=False):
     >>> y_pred = ["neutral"] * 10
     >>> {k: round(v, 3) for k, v in emotion_report(y_true, y_pred).items()}
     {'accuracy': 0.8, 'macro_f1': 0.296, 'weighted_f1': 0.711, 'uar': 0.333, 'n_samples': 10}
+
+    With probabilities (columns in the order of ``labels``, the model's ``classes_``):
+
+    >>> y_true, y_pred = ["joy", "anger", "joy", "fear"], ["joy", "anger", "anger", "fear"]
+    >>> y_proba = [[0.1, 0.2, 0.7], [0.6, 0.3, 0.1], [0.7, 0.1, 0.2], [0.2, 0.7, 0.1]]
+    >>> report = emotion_report(y_true, y_pred, y_proba=y_proba,
+    ...                         labels=["anger", "fear", "joy"])
+    >>> round(report["roc_auc"], 3)
+    0.889
     """
     _check_report_inputs(y_true, y_pred, sample_weight)
     kwargs = {"sample_weight": sample_weight}
@@ -59,8 +96,10 @@ def emotion_report(y_true, y_pred, *, sample_weight=None, as_frame=False):
             f1_score(y_true, y_pred, average="weighted", zero_division=0, **kwargs)
         ),
         "uar": float(balanced_accuracy_score(y_true, y_pred, **kwargs)),
-        "n_samples": int(np.asarray(y_true).shape[0]),
     }
+    if y_proba is not None:
+        report["roc_auc"] = _roc_auc(y_true, y_pred, y_proba, labels, sample_weight)
+    report["n_samples"] = int(np.asarray(y_true).shape[0])
     if as_frame:
         import pandas as pd
 
@@ -113,3 +152,93 @@ def _check_report_inputs(y_true, y_pred, sample_weight):
             UserWarning,
             stacklevel=3,
         )
+
+
+def _roc_auc(y_true, y_pred, y_proba, labels, sample_weight):
+    """One-vs-rest macro ROC-AUC over the labels present in `y_true` (see Notes)."""
+    y_true = np.asarray(y_true)
+    y_proba = _check_proba(y_proba, len(y_true))
+    labels = _proba_labels(labels, y_true, y_pred, y_proba.shape[1])
+    unknown = sorted(set(y_true.tolist()) - set(labels.tolist()), key=str)
+    if unknown:
+        raise ValueError(
+            f"emotion_report: y_true holds {len(unknown)} label(s) that are not in labels "
+            f"({', '.join(map(repr, unknown[:5]))}), so y_proba has no column for them. "
+            "Pass labels=model.classes_ of a model fitted on every class."
+        )
+    present = [k for k, label in enumerate(labels) if np.any(y_true == label)]
+    if len(present) < 2:
+        raise ValueError(
+            f"emotion_report: ROC-AUC needs samples of at least two labels in y_true; got "
+            f"only {plain(y_true[0])!r}. Score more samples, or leave y_proba out."
+        )
+    if len(labels) == 2:  # the positive (second) class; equals the mean of both sides
+        return float(roc_auc_score(y_true == labels[1], y_proba[:, 1], sample_weight=sample_weight))
+    absent = [labels[k] for k in range(len(labels)) if k not in present]
+    if absent:
+        warnings.warn(
+            f"emotion_report: roc_auc is averaged over the {len(present)} labels present "
+            f"in y_true; {len(absent)} label(s) of labels have no true sample "
+            f"({', '.join(map(repr, absent[:5]))}), so their one-vs-rest ROC-AUC is "
+            "undefined and left out. Score a sample with every label to silence this.",
+            UserWarning,
+            stacklevel=3,
+        )
+    scores = [
+        roc_auc_score(y_true == labels[k], y_proba[:, k], sample_weight=sample_weight)
+        for k in present
+    ]
+    return float(np.mean(scores))
+
+
+def _check_proba(y_proba, n_samples):
+    """`y_proba` as a finite float array of shape (n_samples, n_columns), or an error."""
+    try:
+        y_proba = np.asarray(y_proba, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "emotion_report's y_proba must hold numbers, the probabilities of "
+            "model.predict_proba(X); it holds values that are not numbers."
+        ) from None
+    if y_proba.ndim != 2 or y_proba.shape[1] < 2:
+        raise ValueError(
+            f"emotion_report's y_proba must have shape (n_samples, n_classes), one column "
+            f"per class, as model.predict_proba(X) returns; got shape {y_proba.shape}. "
+            "For two classes, pass both columns."
+        )
+    if y_proba.shape[0] != n_samples:
+        raise ValueError(
+            f"emotion_report's y_proba has {y_proba.shape[0]} rows but y_true has "
+            f"{n_samples} samples: pass one row of probabilities per sample."
+        )
+    if not np.isfinite(y_proba).all():
+        raise ValueError(
+            "emotion_report's y_proba holds NaN or infinite values; pass finite "
+            "probabilities (model.predict_proba(X))."
+        )
+    return y_proba
+
+
+def _proba_labels(labels, y_true, y_pred, n_columns):
+    """The label of each column of y_proba: `labels`, or the sorted labels seen."""
+    if labels is None:
+        labels = np.unique(np.concatenate([y_true, np.asarray(y_pred)]))
+        if len(labels) != n_columns:
+            raise ValueError(
+                f"emotion_report's y_proba has {n_columns} columns but y_true and y_pred "
+                f"hold {len(labels)} labels, so which column is which label is unknown. "
+                "Pass labels=model.classes_, the order of predict_proba's columns."
+            )
+        return labels
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or len(set(labels.tolist())) != len(labels):
+        raise ValueError(
+            f"emotion_report's labels must be distinct labels, one per column of y_proba "
+            f"(model.classes_); got {labels.tolist()!r}."
+        )
+    if len(labels) != n_columns:
+        raise ValueError(
+            f"emotion_report got {len(labels)} labels for the {n_columns} columns of "
+            "y_proba: pass one label per column, in order (model.classes_)."
+        )
+    return labels

@@ -70,3 +70,89 @@ def test_check_cv_groups_is_silent_for_group_splitters_and_returns_the_cv():
         folds = [(by_speaker[:30], by_speaker[30:])]  # an iterable of splits by speaker
         check_cv_groups(folds, groups)
     assert isinstance(cv, StratifiedGroupKFold)
+
+
+# --- ROC-AUC from probabilities ------------------------------------------------------------
+
+
+def _three_class_probabilities(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.array(["anger", "joy", "sad"])[rng.integers(0, 3, n)]
+    logits = rng.normal(size=(n, 3)) + 1.5 * (y[:, None] == np.array(["anger", "joy", "sad"]))
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return y, proba, np.array(["anger", "joy", "sad"])[proba.argmax(axis=1)]
+
+
+def test_emotion_report_roc_auc_is_scikit_learns_one_vs_rest_macro():
+    from sklearn.metrics import roc_auc_score
+
+    y, proba, pred = _three_class_probabilities()
+    report = emotion_report(y, pred, y_proba=proba, labels=["anger", "joy", "sad"])
+    expected = roc_auc_score(y, proba, multi_class="ovr", average="macro")
+    assert report["roc_auc"] == pytest.approx(expected)
+    assert list(report) == ["accuracy", "macro_f1", "weighted_f1", "uar", "roc_auc", "n_samples"]
+    # labels default to the sorted labels of y_true and y_pred: classes_' order.
+    assert emotion_report(y, pred, y_proba=proba)["roc_auc"] == pytest.approx(expected)
+    weights = np.linspace(0.5, 2, len(y))
+    weighted = emotion_report(y, pred, y_proba=proba, sample_weight=weights)["roc_auc"]
+    assert weighted == pytest.approx(
+        roc_auc_score(y, proba, multi_class="ovr", average="macro", sample_weight=weights)
+    )
+    assert emotion_report(y, pred, y_proba=proba, as_frame=True).shape == (1, 6)
+
+
+def test_emotion_report_roc_auc_binary_uses_the_positive_column():
+    from sklearn.metrics import roc_auc_score
+
+    y_true = ["calm", "calm", "angry", "angry", "calm"]
+    proba = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8], [0.7, 0.3], [0.8, 0.2]])
+    report = emotion_report(y_true, ["calm"] * 5, y_proba=proba, labels=["angry", "calm"])
+    assert report["roc_auc"] == pytest.approx(
+        roc_auc_score(np.array(y_true) == "calm", proba[:, 1])
+    )
+
+
+def test_emotion_report_roc_auc_does_not_need_rows_summing_to_one():
+    y, proba, pred = _three_class_probabilities()
+    scaled = proba * np.linspace(1, 3, len(y))[:, None]  # per-row scale: ranks in a column move
+    auc = emotion_report(y, pred, y_proba=scaled)["roc_auc"]
+    assert 0.5 < auc <= 1
+
+
+def test_emotion_report_roc_auc_leaves_out_labels_absent_from_y_true_with_a_warning():
+    from sklearn.metrics import roc_auc_score
+
+    y, proba, pred = _three_class_probabilities()
+    keep = y != "sad"
+    pred = np.where(pred == "sad", "joy", pred)  # nothing predicted that is never true
+    with pytest.warns(UserWarning, match=r"averaged over the 2 labels present.*'sad'"):
+        report = emotion_report(
+            y[keep], pred[keep], y_proba=proba[keep], labels=["anger", "joy", "sad"]
+        )
+    per_label = [
+        roc_auc_score(y[keep] == label, proba[keep, k]) for k, label in enumerate(["anger", "joy"])
+    ]
+    assert report["roc_auc"] == pytest.approx(np.mean(per_label))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"y_proba": np.ones((4, 3))}, "y_proba has 3 columns but y_true and y_pred hold 2 labels"),
+        ({"y_proba": np.ones(4)}, r"must have shape \(n_samples, n_classes\).*got shape \(4,\)"),
+        ({"y_proba": np.ones((3, 2))}, "y_proba has 3 rows but y_true has 4 samples"),
+        ({"y_proba": [[0.5, "x"]] * 4}, "must hold numbers"),
+        ({"y_proba": np.full((4, 2), np.nan)}, "NaN or infinite"),
+        ({"y_proba": np.ones((4, 2)), "labels": ["joy", "sad"]}, r"not in labels \('anger'\)"),
+        ({"y_proba": np.ones((4, 2)), "labels": ["joy", "joy"]}, "must be distinct labels"),
+        ({"y_proba": np.ones((4, 2)), "labels": ["anger", "joy", "sad"]}, "3 labels for the 2"),
+    ],
+)
+def test_emotion_report_roc_auc_errors_name_the_fix(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        emotion_report(["joy", "anger", "joy", "anger"], ["joy"] * 4, **kwargs)
+
+
+def test_emotion_report_roc_auc_needs_two_true_labels():
+    with pytest.raises(ValueError, match="at least two labels in y_true; got only 'joy'"):
+        emotion_report(["joy"] * 3, ["joy"] * 3, y_proba=np.eye(3)[:, :2], labels=["joy", "sad"])
