@@ -62,7 +62,7 @@ class SpeakerNormalizer(DocLinkMixin, TransformerMixin, BaseEstimator):
         Variance of each feature over all training rows: the shrinkage target.
     n_features_in_ : int
         Number of input columns, the speaker column included.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Input column names, when fitted on a DataFrame with string column names.
 
     See Also

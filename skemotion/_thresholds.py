@@ -96,7 +96,7 @@ default="f1_macro"
         Passes of coordinate ascent run.
     n_features_in_ : int
         Number of features seen by ``estimator_``, when it has this attribute.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names seen by ``estimator_``, when it has this attribute.
 
     See Also

@@ -55,14 +55,14 @@ class EarlyFusion(DocLinkMixin, TransformerMixin, BaseEstimator):
     ----------
     modalities_ : dict of str to ndarray of int
         The column positions of each modality.
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (`n_features_in_`,)
         Per-column mean over the training rows where the value is present.
-    scale_ : ndarray of shape (n_features_in_,)
+    scale_ : ndarray of shape (`n_features_in_`,)
         Per-column scale applied (standard deviation, times ``sqrt(width)`` with
         ``norm="block"``; ones for ``"l2"`` and ``"none"``).
     n_features_in_ : int
         Number of input columns.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Input column names, when fitted on a DataFrame with string column names.
 
     See Also

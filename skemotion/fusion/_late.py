@@ -243,13 +243,13 @@ class LateFusionClassifier(_PerModalityClassifier):
         The column positions of each modality.
     classes_ : ndarray of shape (n_classes,)
         The class labels.
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (`n_features_in_`,)
         Per-column training mean over present values; imputes isolated NaN.
     class_prior_ : ndarray of shape (n_classes,)
         Class frequencies in the training data; predicted for a sample with no modality.
     n_features_in_ : int
         Number of input columns.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Input column names, when fitted on a DataFrame with string column names.
 
     See Also
