@@ -25,7 +25,8 @@ pytest.importorskip("librosa")
 
 RATE = 16000
 RAVDESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ravdess_speech"
-METRIC_LINES = ["accuracy", "macro-F1", "weighted-F1", "UAR"]
+METRIC_LINES = ["accuracy", "macro-F1", "weighted-F1", "UAR", "ROC-AUC"]
+METRIC_KEYS = {"accuracy", "macro_f1", "weighted_f1", "uar", "roc_auc"}
 
 
 def evaluate(*argv):
@@ -98,10 +99,10 @@ def test_ravdess_is_cross_validated_by_actor(ravdess, tmp_path, capsys):
     assert "Cache: 32 hits, 32 misses" in printed  # each clip analysed once
     results = json.loads(out.read_text())
     assert results["pooled"]["accuracy"] > 0.9  # pitch and loudness tell them apart
+    assert results["pooled"]["roc_auc"] > 0.9  # from the out-of-fold probabilities
     assert len(results["folds"]) == 2 and sum(f["n_samples"] for f in results["folds"]) == 32
-    assert (
-        set(results["mean"]) == set(results["sd"]) == {"accuracy", "macro_f1", "weighted_f1", "uar"}
-    )
+    assert set(results["mean"]) == set(results["sd"]) == METRIC_KEYS
+    assert all("roc_auc" in fold for fold in results["folds"])
     assert results["recall"]["neutral"]["n"] == 16
     assert results["encoders"] == {"audio": ["audio-features", None]}
 
@@ -170,6 +171,34 @@ def test_several_modalities_are_fused_late(tmp_path, tiny_model):
     )
     y = ["neutral", "angry", "neutral", "angry"]
     assert pipe.fit(X, y).predict(X).shape == (4,)
+
+
+def test_scores_are_the_reports_of_the_out_of_fold_probabilities():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.svm import LinearSVC
+
+    from skemotion import emotion_report
+    from skemotion._cli.evaluate import out_of_fold, score
+
+    rng = np.random.default_rng(0)
+    y = np.array(["angry", "calm", "sad"])[np.arange(60) % 3]
+    X = rng.normal(size=(60, 4)) + (y[:, None] == "angry") + 2 * (y[:, None] == "sad")
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    tests = [test for _, test in cv.split(X, y)]
+    y_pred, y_proba, classes = out_of_fold(LogisticRegression(), X, y, None, cv, None)
+    assert y_proba.shape == (60, 3) and list(classes) == ["angry", "calm", "sad"]
+    results = score(y, y_pred, tests, ["calm", "angry", "sad"], y_proba=y_proba, classes=classes)
+    expected = emotion_report(y, y_pred, y_proba=y_proba, labels=classes)["roc_auc"]
+    assert results["pooled"]["roc_auc"] == pytest.approx(expected)
+    assert results["mean"]["roc_auc"] == pytest.approx(
+        np.mean([emotion_report(y[t], y_pred[t], y_proba=y_proba[t])["roc_auc"] for t in tests])
+    )
+    # Without predict_proba: labels only, and no ROC-AUC in the report.
+    y_pred, y_proba, _ = out_of_fold(LinearSVC(), X, y, None, cv, None)
+    assert y_proba is None
+    results = score(y, y_pred, tests, ["calm", "angry", "sad"])
+    assert "roc_auc" not in results["pooled"] and "roc_auc" not in results["mean"]
 
 
 def test_one_modality_is_a_plain_pipeline():

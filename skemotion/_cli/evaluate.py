@@ -4,7 +4,8 @@ It loads a dataset with its loader, builds one pipeline (an encoder per modality
 standardised logistic regression; :class:`~skemotion.LateFusionClassifier` over the
 modalities when there are several), collects out-of-fold predictions with
 speaker-independent folds where the dataset has speakers, and prints the metrics of
-:func:`~skemotion.emotion_report`, pooled and per fold, with each emotion's recall.
+:func:`~skemotion.emotion_report`, pooled and per fold, with each emotion's recall;
+the one-vs-rest macro ROC-AUC too when the pipeline has ``predict_proba``.
 The datasets, their loaders and splits come from the registry of
 :mod:`skemotion.datasets`.
 """
@@ -43,6 +44,7 @@ METRICS = {
     "macro_f1": "macro-F1",
     "weighted_f1": "weighted-F1",
     "uar": "UAR",
+    "roc_auc": "ROC-AUC",
 }
 RANDOM_STATE = 0
 
@@ -61,9 +63,11 @@ frames (FaceEncoder at 2 frames/s, pooled), video=audio-features its audio track
 Where the dataset has speakers (RAVDESS, EmoDB, TESS, CREMA-D: actors or speakers;
 MELD: dialogues), the folds are StratifiedGroupKFold by that group, so no speaker is
 in both the training and the test part of a fold; otherwise (GoEmotions, FER-2013)
-shuffled StratifiedKFold. The report gives accuracy, macro-F1, weighted-F1 and UAR
-(unweighted average recall) of the out-of-fold predictions pooled, their mean and
-standard deviation over the folds, and each emotion's recall.
+shuffled StratifiedKFold. The report gives accuracy, macro-F1, weighted-F1, UAR
+(unweighted average recall) and ROC-AUC (one-vs-rest, macro: how well the
+probabilities rank each emotion's items above the others) of the out-of-fold
+predictions pooled, their mean and standard deviation over the folds, and each
+emotion's recall.
 
 --save MODEL.joblib then fits the same pipeline on all the items loaded and writes it
 with joblib, for `skemotion predict MODEL ITEMS...` or `joblib.load(MODEL)` in
@@ -166,15 +170,14 @@ def run(args):
 
 
 def _evaluate(args):
-    from sklearn.model_selection import cross_val_predict
-
     clock = Clock()
     setup = prepare(args)
     _print_header(args, setup)
     counter = CacheCounter(setup.cache)
     X, y, groups = setup.X, setup.y, setup.groups
-    y_pred = cross_val_predict(setup.pipeline, X, y, groups=groups, cv=setup.cv, n_jobs=args.n_jobs)
-    results = score(y, y_pred, [test for _, test in setup.cv.split(X, y, groups)], setup.labels)
+    y_pred, y_proba, classes = out_of_fold(setup.pipeline, X, y, groups, setup.cv, args.n_jobs)
+    tests = [test for _, test in setup.cv.split(X, y, groups)]
+    results = score(y, y_pred, tests, setup.labels, y_proba=y_proba, classes=classes)
     results.update(
         dataset=args.dataset,
         path=str(Path(args.path).expanduser().resolve()),
@@ -403,22 +406,52 @@ def make_cv(frame, folds, dataset):
 # --- the scores ----------------------------------------------------------------------------
 
 
-def score(y, y_pred, tests, labels):
-    """Pooled and per-fold :func:`emotion_report`, their mean and sd, per-emotion recall."""
+def out_of_fold(pipeline, X, y, groups, cv, n_jobs):
+    """Out-of-fold labels, probabilities (None without ``predict_proba``) and their classes.
+
+    With ``predict_proba``, one cross-validation gives both: the label is the most
+    probable class, which is what the pipeline's ``predict`` returns for its fusion and
+    logistic regression. The columns are in the order of the sorted labels of `y`
+    (``cross_val_predict``'s; a class absent from a fold's training part gets 0).
+    """
+    import numpy as np
+    from sklearn.model_selection import cross_val_predict
+
+    if not hasattr(pipeline, "predict_proba"):
+        y_pred = cross_val_predict(pipeline, X, y, groups=groups, cv=cv, n_jobs=n_jobs)
+        return y_pred, None, None
+    y_proba = cross_val_predict(
+        pipeline, X, y, groups=groups, cv=cv, n_jobs=n_jobs, method="predict_proba"
+    )
+    classes = np.unique(y)
+    return classes[np.argmax(y_proba, axis=1)], y_proba, classes
+
+
+def score(y, y_pred, tests, labels, *, y_proba=None, classes=None):
+    """Pooled and per-fold :func:`emotion_report`, their mean and sd, per-emotion recall.
+
+    With `y_proba` (columns in the order of `classes`) the reports have ``roc_auc``.
+    """
     import numpy as np
     from sklearn.metrics import recall_score
 
     from .. import emotion_report
 
-    folds = [emotion_report(y[test], y_pred[test]) for test in tests]
+    def report(rows):
+        proba = None if y_proba is None else y_proba[rows]
+        return emotion_report(y[rows], y_pred[rows], y_proba=proba, labels=classes)
+
+    folds = [report(test) for test in tests]
+    pooled = report(np.arange(len(y)))
+    keys = [key for key in METRICS if key in pooled]
     recall = recall_score(y, y_pred, labels=labels, average=None, zero_division=0)
     counts = dict(zip(*np.unique(y, return_counts=True), strict=True))
     return {
         "n_samples": len(y),
-        "pooled": emotion_report(y, y_pred),
+        "pooled": pooled,
         "folds": folds,
-        "mean": {key: float(np.mean([f[key] for f in folds])) for key in METRICS},
-        "sd": {key: float(np.std([f[key] for f in folds], ddof=1)) for key in METRICS},
+        "mean": {key: float(np.mean([f[key] for f in folds])) for key in keys},
+        "sd": {key: float(np.std([f[key] for f in folds], ddof=1)) for key in keys},
         "recall": {
             label: {"recall": float(r), "n": int(counts[label])}
             for label, r in zip(labels, recall, strict=True)
@@ -430,6 +463,8 @@ def print_results(results):
     n_folds = len(results["folds"])
     print(f"{'':<13}{'pooled':>7}   per fold (mean ± sd over {n_folds})")
     for key, label in METRICS.items():
+        if key not in results["pooled"]:  # ROC-AUC: only from probabilities
+            continue
         print(
             f"{label:<13}{results['pooled'][key]:>7.3f}   "
             f"{results['mean'][key]:.3f} ± {results['sd'][key]:.3f}"
