@@ -3,6 +3,7 @@
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 from test_fusion import _drop, _two_modalities
 
@@ -84,3 +85,54 @@ def test_attention_fusion_unpickles_in_a_fresh_process(tmp_path):
         "np.load(d + '/expected.npy'))"
     )
     subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True)
+
+
+def _three_modalities(n=120):
+    X, y = _two_modalities(n=n)
+    rng = np.random.default_rng(1)
+    text = pd.DataFrame(rng.normal(size=(n, 3)), columns=[f"text__t{i}" for i in range(3)])
+    return pd.concat([X, text], axis=1), y
+
+
+def test_attention_weights_shape_rows_and_missing_modalities():
+    X, y = _three_modalities()
+    clf = _attention(max_epochs=5).fit(X, y)
+    assert list(clf.modalities_) == ["face", "audio", "text"]
+    Xm = _drop(_drop(X, "audio", slice(0, 10)), "face", slice(5, 15))
+    weights = clf.attention_weights(Xm)
+    assert weights.shape == (len(X), 3, 3) and (weights >= 0).all()
+    present = np.ones((len(X), 3), dtype=bool)
+    present[:10, 1] = present[5:15, 0] = False
+    np.testing.assert_allclose(weights.sum(axis=2), present.astype(float), atol=1e-12)
+    # A missing modality is attended by none (its column) and attends to none (its row).
+    assert (weights[:10, :, 1] == 0).all() and (weights[:10, 1, :] == 0).all()
+    assert (weights[5:15, :, 0] == 0).all() and (weights[5:15, 0, :] == 0).all()
+    np.testing.assert_allclose(weights[5:10, 2, 2], 1.0)  # text alone: attends to itself
+    assert (weights[20:, :, :] > 0).all()  # all present: softmax weights are positive
+
+
+def test_attention_weights_of_a_sample_without_modality_are_zero():
+    X, y = _two_modalities(n=60)
+    clf = _attention(max_epochs=2).fit(X, y)
+    empty = _drop(_drop(X.iloc[:3], "face", slice(None)), "audio", slice(None))
+    assert (clf.attention_weights(empty) == 0).all()
+
+
+def test_attention_weights_are_those_of_the_pass_predict_proba_makes():
+    X, y = _three_modalities()
+    clf = _attention(max_epochs=5).fit(X, y)
+    Xm = _drop(X, "text", slice(0, 30))
+    seen = []
+    hook = clf.network_.attention.register_forward_hook(
+        lambda module, args, output: seen.append(output[1].detach().clone())
+    )
+    try:
+        proba = clf.predict_proba(Xm)
+    finally:
+        hook.remove()
+    assert len(seen) == 1
+    captured = seen[0].numpy()
+    weights = clf.attention_weights(Xm)
+    present = ~np.isnan(Xm.to_numpy()[:, [0, 4, 10]])
+    np.testing.assert_array_equal(weights, captured * present[:, :, None])
+    np.testing.assert_array_equal(proba, clf.predict_proba(Xm))  # the same pass, twice

@@ -62,19 +62,26 @@ def _network_class(torch):
             self.norm = nn.LayerNorm(hidden)
             self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden, n_classes))
 
-        def forward(self, blocks, mask):
-            """`blocks`: one (batch, d_m) tensor per modality; `mask`: True = present."""
+        def forward(self, blocks, mask, return_attention=False):
+            """`blocks`: one (batch, d_m) tensor per modality; `mask`: True = present.
+
+            With `return_attention`, also the attention weights (batch, query, key),
+            averaged over the heads, of this very pass.
+            """
             tokens = torch.stack(
                 [proj(b) for proj, b in zip(self.projections, blocks, strict=True)], dim=1
             )
             tokens = tokens + self.modality_embedding
             # A sample with no modality attends over all (zero-input) tokens instead of none.
             mask = mask | ~mask.any(dim=1, keepdim=True)
-            attended, _ = self.attention(tokens, tokens, tokens, key_padding_mask=~mask)
+            attended, attention = self.attention(
+                tokens, tokens, tokens, key_padding_mask=~mask, need_weights=True
+            )
             tokens = self.norm(tokens + attended)
             weights = mask.unsqueeze(-1).to(tokens.dtype)
             pooled = (tokens * weights).sum(dim=1) / weights.sum(dim=1)
-            return self.head(pooled)
+            logits = self.head(pooled)
+            return (logits, attention) if return_attention else logits
 
     return AttentionFusionNetwork
 
@@ -158,6 +165,8 @@ class AttentionFusionClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     --------
     LateFusionClassifier : One classifier per modality, probabilities combined by weights.
     EarlyFusion : Standardised, weighted modality blocks side by side, for any classifier.
+    skemotion.plots.ModalityAttributionDisplay : Per-class pictures of these weights
+        (``method="attention"``) or of how each modality moved the probability.
 
     Notes
     -----
@@ -185,6 +194,9 @@ class AttentionFusionClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     >>> X[0, :2] = np.nan  # face missing for the first sample: attention skips it
     >>> clf.predict_proba(X[:1]).shape
     (1, 2)
+    >>> clf.attention_weights(X[:1]).round(2)  # rows: face, audio attending to ...
+    array([[[0., 0.],
+            [0., 1.]]])
     """
 
     _parameter_constraints = {
@@ -376,6 +388,22 @@ class AttentionFusionClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         self.n_epochs_ = epoch
         self.best_epoch_ = best_epoch
 
+    def _forward(self, X):
+        """One pass of the network: probabilities, attention weights, presence mask."""
+        check_is_fitted(self)
+        X = validate_features(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float32)
+        torch = _torch()
+        blocks, mask = self._tensors(torch, X, "cpu")
+        blocks = [b.double() for b in blocks]
+        with torch.inference_mode():
+            logits, attention = self.network_(blocks, mask, return_attention=True)
+            proba = torch.softmax(logits, dim=1).double().numpy()
+        present = mask.numpy()
+        # A missing modality's token is left out of the pooling: its row counts for
+        # nothing, and the key padding mask has already zeroed its column.
+        attention = attention.double().numpy() * present[:, :, None]
+        return proba, attention, present
+
     def predict_proba(self, X):
         """Class probabilities.
 
@@ -389,18 +417,45 @@ class AttentionFusionClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             Probability of each class in ``classes_``, per sample.
         """
-        check_is_fitted(self)
-        X = validate_features(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float32)
-        torch = _torch()
-        blocks, mask = self._tensors(torch, X, "cpu")
-        blocks = [b.double() for b in blocks]
-        with torch.inference_mode():
-            logits = self.network_(blocks, mask)
-            proba = torch.softmax(logits, dim=1).double().numpy()
+        proba, _, present = self._forward(X)
         # With every modality masked out the attention has nothing to attend to.
-        none = warn_no_modality(self, mask.numpy(), stacklevel=2)
+        none = warn_no_modality(self, present, stacklevel=2)
         proba[none] = self.class_prior_
         return proba
+
+    def attention_weights(self, X):
+        """How much each modality's token attends to each other's, per sample.
+
+        The weights of the network's attention layer in the very pass that
+        :meth:`predict_proba` makes, averaged over the heads.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            All modalities' features; an all-NaN block is a missing modality.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples, n_modalities, n_modalities)
+            ``weights[s, i, j]``: the share of modality ``j`` in what modality ``i``
+            attends to in sample ``s`` (query ``i``, key ``j``; modalities in the order
+            of ``modalities_``). The row of each present modality sums to 1 over the
+            present modalities; the row and the column of a missing modality are 0. A
+            sample with no modality at all (which gets ``class_prior_``) is all 0.
+
+        Notes
+        -----
+        Each modality's token after the attention layer is its own token plus the mix
+        ``sum_j weights[s, i, j] * value_j`` (then layer-normalised); the classifier head
+        reads the mean of the present tokens. So ``weights[s].sum(axis=0) / n_present``
+        (the mean over the present rows, summing to 1) is each modality's share in the
+        attended part of what the head reads. It is not the whole story: the residual
+        path carries each token past the attention, and the head weighs the features.
+        For how much each modality moved the probability, see
+        :class:`~skemotion.plots.ModalityAttributionDisplay`.
+        """
+        _, attention, _ = self._forward(X)
+        return attention
 
     def predict(self, X):
         """Predict class labels.
