@@ -100,8 +100,8 @@ REQUIRED_MODULES = {
     TextEncoder: ("torch", "sentence_transformers", "transformers"),
     ImageEncoder: ("torch", "open_clip", "PIL"),
     FaceEncoder: ("torch", "h5py", "cv2", "PIL"),
-    AudioFeatures: ("librosa", "soundfile"),
-    AudioEncoder: ("torch", "transformers", "librosa", "soundfile"),
+    AudioFeatures: ("soxr", "soundfile"),
+    AudioEncoder: ("torch", "transformers", "soxr", "soundfile"),
     AttentionFusionClassifier: ("torch",),
 }
 

@@ -14,7 +14,7 @@ from skemotion._encoders._audio_headers import mp3_declares_frames
 from skemotion._encoders._audio_items import read_audio_file, stream_audio_file
 
 sf = pytest.importorskip("soundfile")
-pytest.importorskip("librosa")
+pytest.importorskip("soxr")
 
 RATE = 16000
 LIGHT = {"features": ("rms", "pitch", "voicing"), "stats": ("mean", "std", "p90")}

@@ -34,7 +34,7 @@ from skemotion._cli.evaluate import load_dataset
 from skemotion._cli.predict import add_parser as add_predict
 
 pytest.importorskip("soundfile")
-pytest.importorskip("librosa")
+pytest.importorskip("soxr")
 
 RAVDESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ravdess_speech"
 needs_ravdess = pytest.mark.skipif(

@@ -1,8 +1,9 @@
-"""The allocator setting Dask's nannies leave in a worker is undone where it slows encoding."""
+"""glibc keeps freed large blocks for the next item, in a plain process and a Dask worker."""
 
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from skemotion import _malloc
@@ -41,17 +42,49 @@ def test_a_nanny_trim_threshold_no_longer_maps_every_large_block(monkeypatch):
     assert faults_fixed < faults_as_left / 10
 
 
-def test_nothing_changes_without_the_variable_or_when_the_user_chose(monkeypatch):
+@pytest.mark.skipif(_malloc._glibc() is None or not sys.platform.startswith("linux"),
+                    reason="glibc's mallopt is needed (Linux with glibc)")  # fmt: skip
+def test_a_plain_process_keeps_an_items_freed_blocks_for_the_next():
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    # Each item frees blocks that glibc's dynamic rule gives back: 8 MiB in 1 MiB blocks.
+    code = _FAULTS.replace("np.ones(2**17)  # 1 MiB, freed at once",
+                           "[np.ones(2**17) for _ in range(8)]")  # fmt: skip
+    faults = {}
+    for call in (False, True):
+        run = code.format(call="keep_large_blocks_on_the_heap()" if call else "None")
+        out = subprocess.run([sys.executable, "-c", run], env=env, capture_output=True,
+                             text=True, check=True).stdout.split()  # fmt: skip
+        faults[call] = int(out[1])
+    assert faults[False] > 300 * 8 * 200
+    assert faults[True] < faults[False] / 10
+
+
+def test_nothing_changes_where_the_user_chose_a_threshold_or_off_linux(monkeypatch):
     calls = []
-    monkeypatch.setattr(_malloc, "_done", False)
     monkeypatch.setattr(_malloc, "_glibc", lambda: calls.append("glibc"))
-    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
-    assert _malloc.keep_large_blocks_on_the_heap() is False
     monkeypatch.setattr(_malloc, "_done", False)
-    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
     monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "131072")
     assert _malloc.keep_large_blocks_on_the_heap() is False
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
+    monkeypatch.setattr(_malloc, "_done", False)
+    monkeypatch.setattr(_malloc.sys, "platform", "darwin")
+    assert _malloc.keep_large_blocks_on_the_heap() is False
     assert calls == []
+
+
+def test_encoding_sets_it(monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        "skemotion._encoders._base.keep_large_blocks_on_the_heap", lambda: calls.append(1)
+    )
+    from skemotion import AudioFeatures
+
+    AudioFeatures(features=("rms",), stats=("mean",), cache=False).fit_transform(
+        [np.zeros(1600, dtype=np.float32)]
+    )
+    assert calls
 
 
 def test_it_runs_once_per_process(monkeypatch):

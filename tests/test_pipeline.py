@@ -104,7 +104,7 @@ def _tone_clips(folder, y, seconds=0.4, rate=16000):
 def test_weight_search_with_a_real_encoder_encodes_each_clip_once(tmp_path, monkeypatch):
     """11 weights x 5 folds (56 pipeline fits) analyse each clip once and fit each
     modality's classifier once per fold, through the cache and the fusion memory."""
-    pytest.importorskip("librosa")
+    pytest.importorskip("soxr")
     from skemotion import AudioFeatures, EmbeddingCache
 
     df, y = _frame(n=60)

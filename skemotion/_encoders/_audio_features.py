@@ -1,4 +1,4 @@
-"""AudioFeatures: hand-crafted acoustic summary statistics of speech clips (librosa, eGeMAPS)."""
+"""AudioFeatures: hand-crafted acoustic summary statistics of speech clips (librosa's, eGeMAPS)."""
 
 import functools
 import itertools
@@ -11,10 +11,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._optional import import_optional_dependency
 from .._sklearn_compat import Interval, StrOptions
+from . import _spectral as spectral
 from ._audio_items import (
     AudioItemsMixin,
     audio_duration,
-    import_audio_library,
     load_waveform,
     stream_audio,
 )
@@ -51,7 +51,10 @@ DEFAULT_FEATURES = tuple(
 )
 DEFAULT_STATS = ("mean", "std", "p10", "p90")
 # Bump when a change in the recipe would make cached features of older versions wrong.
-RECIPE_VERSION = 1
+# 2: computed with numpy and scipy (skemotion/_encoders/_spectral.py) in float32, where
+# version 1 called librosa (whose major version was in the key): values agree to about
+# 1e-5 of each feature's spread, not bit for bit.
+RECIPE_VERSION = 2
 EGEMAPS_LICENSE = (
     "openSMILE (the opensmile package) is free for private, research and educational "
     "use only; commercial use needs a licence from audEERING"
@@ -112,7 +115,9 @@ class AudioFeatures(AudioItemsMixin, BaseItemEncoder):
     Parameters
     ----------
     feature_set : {"librosa", "egemaps"}, default="librosa"
-        ``"librosa"``: the feature groups in `features`, summarised by `stats`.
+        ``"librosa"``: the feature groups in `features`, summarised by `stats`, as
+        librosa defines them (computed with numpy and scipy: librosa need not be
+        installed).
         ``"egemaps"``: the 88 eGeMAPS v02 functionals of openSMILE (Eyben et al. 2016),
         which needs the ``opensmile`` package (``pip install opensmile``); `features`,
         `stats` and `n_mfcc` are then ignored. openSMILE's licence allows private,
@@ -165,7 +170,7 @@ class AudioFeatures(AudioItemsMixin, BaseItemEncoder):
         no start-up cost, but the GIL limits the gain (1.3-1.6x on 2 cores). ``n > 1``
         analyses each chunk of clips in `n` joblib processes, ``-1`` one per core:
         faster on large inputs (1.9-2.1x on 2 cores), at a one-off start-up cost of a few
-        seconds per Python session (each worker imports librosa).
+        seconds per Python session (each worker imports scipy and skemotion).
     batch_size : int, default=32
         Clips per unit of work; results are written to the cache every 8 batches.
     cache : None, False, str, path-like or EmbeddingCache, default=None
@@ -208,8 +213,10 @@ class AudioFeatures(AudioItemsMixin, BaseItemEncoder):
     24.4 kHz clips from one speaker to another (``benchmarks/results/audio_ablation.md``).
     A clip with no voiced frame has 0 for every pitch statistic (its ``voicing`` says
     why). Clips shorter than the longest analysis window are zero-padded to it.
-    Feature values depend on librosa's implementation: its major version is part of
-    the cache key.
+    The features follow librosa's definitions (its STFT frames, mel and chroma
+    filterbanks, spectral statistics), computed in float32 with numpy and scipy, so
+    that no numba kernel is compiled in a fresh process; they agree with librosa's to
+    about 1e-5 of each feature's spread. The recipe's version is part of the cache key.
 
     Examples
     --------
@@ -244,7 +251,7 @@ class AudioFeatures(AudioItemsMixin, BaseItemEncoder):
     _fingerprint_name = "skemotion._audio.AudioFeatures"
     _extra = "audio"
     # Reading, resampling and (with n_jobs=None) the analysis run in worker threads. The
-    # FFTs release the GIL but librosa's many small NumPy calls between them do not:
+    # FFTs release the GIL but the many small NumPy calls between them do not:
     # threads gain 1.3-1.6x on 2 cores, processes 1.9-2.1x (benchmarks/results/audio.md).
     _decode_in_threads = True
 
@@ -410,15 +417,12 @@ class _LibrosaRecipe:
         self.n_bands = _contrast_bands(sampling_rate)
 
     def check_available(self):
-        return import_audio_library("librosa", "AudioFeatures").__name__
+        from scipy import fft  # numpy and scipy compute every feature: nothing optional
+
+        return fft.__name__
 
     def identity(self):
-        librosa = import_audio_library("librosa", "AudioFeatures")
-        return {
-            "recipe": "librosa summary statistics",
-            "version": RECIPE_VERSION,
-            "librosa": _major_version(librosa.__version__),
-        }
+        return {"recipe": "librosa summary statistics", "version": RECIPE_VERSION}
 
     def params(self):
         params = {
@@ -491,12 +495,6 @@ def _contrast_bands(sampling_rate):
     return bands
 
 
-def _major_version(version):
-    """'0.11' for 0.x releases (where the minor number breaks things), else '1', '2'..."""
-    parts = version.split(".")
-    return ".".join(parts[:2]) if parts[0] == "0" else parts[0]
-
-
 class _Frames:
     """Frame-level features of one clip, computed lazily and shared between groups."""
 
@@ -518,23 +516,25 @@ class _Frames:
         return self._cache[name]
 
     @property
-    def magnitude(self):
+    def power(self):
         def compute():
-            librosa = import_audio_library("librosa", "AudioFeatures")
+            # In float64, as librosa's: spectral contrast's valleys near the Nyquist
+            # frequency (where resampled clips hold almost nothing) are quieter than
+            # float32's rounding noise. The mel window's spectrum (floored 80 dB under
+            # the clip's loudest) needs no more than float32.
             r = self.recipe
-            return np.abs(librosa.stft(self.y, n_fft=r.n_fft, hop_length=r.hop))
+            return spectral.power_spectrogram(self.y, r.n_fft, r.hop, precision=np.float64)
 
-        return self._get("magnitude", compute)
+        return self._get("power", compute)
 
     @property
-    def power(self):
-        return self._get("power", lambda: self.magnitude**2)
+    def magnitude(self):
+        return self._get("magnitude", lambda: np.sqrt(self.power))
 
     @property
     def rms_db(self):
         def compute():
-            librosa = import_audio_library("librosa", "AudioFeatures")
-            rms = librosa.feature.rms(S=self.magnitude, frame_length=self.recipe.n_fft)[0]
+            rms = spectral.rms(self.power, self.recipe.n_fft)
             return 20 * np.log10(np.maximum(rms, _RMS_FLOOR))  # -100 dB: digital silence
 
         return self._get("rms_db", compute)
@@ -561,14 +561,15 @@ class _Frames:
 
     @property
     def mel_power(self):
-        """The power spectrum on the mel groups' own (longer) window."""
+        """The power spectrum on the mel groups' own (longer) window, in float32.
+
+        Its own even where the windows are equal (not the float64 `power`), so that
+        the mel groups' values never depend on `window`.
+        """
 
         def compute():
-            librosa = import_audio_library("librosa", "AudioFeatures")
             r = self.recipe
-            if r.mel_n_fft == r.n_fft:
-                return self.power
-            return np.abs(librosa.stft(self.y, n_fft=r.mel_n_fft, hop_length=r.hop)) ** 2
+            return spectral.power_spectrogram(self.y, r.mel_n_fft, r.hop)
 
         return self._get("mel_power", compute)
 
@@ -585,18 +586,16 @@ class _Frames:
     @property
     def logmel_unfloored(self):
         def compute():
-            librosa = import_audio_library("librosa", "AudioFeatures")
             r = self.recipe
             mel = _mel_filters(r.sr, r.mel_n_fft) @ self.mel_power  # sparse: no BLAS threads
-            return librosa.power_to_db(mel, top_db=None)
+            return spectral.power_to_db(mel)
 
         return self._get("logmel_unfloored", compute)
 
     @property
     def mfcc(self):
         def compute():
-            librosa = import_audio_library("librosa", "AudioFeatures")
-            return librosa.feature.mfcc(S=self.logmel, n_mfcc=self.recipe.n_mfcc)
+            return spectral.mfcc(self.logmel, self.recipe.n_mfcc)
 
         return self._get("mfcc", compute)
 
@@ -641,14 +640,13 @@ class _Frames:
 
     def _spectral(self, name):
         """A group's frame-level rows: from the clip's MFCC, or computed frame by frame."""
-        librosa = import_audio_library("librosa", "AudioFeatures")
         if name == "mfcc":
             return self.mfcc
         if name == "mfcc_delta":
             # "nearest" also works on clips of fewer frames than the delta window.
-            return librosa.feature.delta(self.mfcc, width=9, mode="nearest")
+            return spectral.delta(self.mfcc, order=1)
         if name == "mfcc_delta2":
-            return librosa.feature.delta(self.mfcc, width=9, order=2, mode="nearest")
+            return spectral.delta(self.mfcc, order=2)
         if name == "logmel":
             return self.logmel
         if name == "rms":
@@ -659,25 +657,22 @@ class _Frames:
 
     def framewise(self, name):
         """Rows of a group whose every frame depends only on that frame's samples."""
-        librosa = import_audio_library("librosa", "AudioFeatures")
         r, S = self.recipe, self.magnitude
         if name == "chroma":
             # chroma_stft(S=power, tuning=0) without its BLAS einsum, whose threads spin
             # against the other workers' (half the speed on 2 cores).
-            raw = np.einsum("cf,ft->ct", _chroma_filters(r.sr, r.n_fft), self.power)
-            return librosa.util.normalize(raw, norm=np.inf, axis=0)
+            raw = np.einsum("cf,ft->ct", spectral.chroma_filters(r.sr, r.n_fft), self.power)
+            return spectral.normalise_max(raw)
         if name == "centroid":
-            return librosa.feature.spectral_centroid(S=S, sr=r.sr)
+            return self._get("centroid", lambda: spectral.spectral_centroid(S, r.sr))
         if name == "bandwidth":
-            return librosa.feature.spectral_bandwidth(S=S, sr=r.sr)
+            return spectral.spectral_bandwidth(S, r.sr, centroid=self.framewise("centroid"))
         if name == "rolloff":
-            return librosa.feature.spectral_rolloff(S=S, sr=r.sr, roll_percent=0.85)
+            return spectral.spectral_rolloff(S, r.sr, roll_percent=0.85)
         if name == "flatness":
-            return librosa.feature.spectral_flatness(S=S)
+            return spectral.spectral_flatness(S)
         if name == "zcr":
-            return librosa.feature.zero_crossing_rate(
-                self.y, frame_length=r.n_fft, hop_length=r.hop
-            )
+            return spectral.zero_crossing_rate(self.y, r.n_fft, r.hop)
         raise ValueError(f"unknown feature group {name!r}")
 
     def _summarised(self, active):
@@ -778,9 +773,8 @@ class _BlockFrames(_Frames):
     @property
     def mfcc(self):
         def compute():
-            librosa = import_audio_library("librosa", "AudioFeatures")
             n_mfcc = self.recipe.n_mfcc
-            return self.logmel.derive(lambda db: librosa.feature.mfcc(S=db, n_mfcc=n_mfcc))
+            return self.logmel.derive(lambda db: spectral.mfcc(db, n_mfcc))
 
         return self._get("mfcc", compute)
 
@@ -794,15 +788,11 @@ class _BlockFrames(_Frames):
     def _spectral(self, name):
         if name not in ("mfcc_delta", "mfcc_delta2"):
             return super()._spectral(name)
-        librosa = import_audio_library("librosa", "AudioFeatures")
         order = 1 if name == "mfcc_delta" else 2
         # The delta filter spans 9 frames: 4 frames of context on each side suffice.
         return self._get(
             name,
-            lambda: self.mfcc.derive(
-                lambda c: librosa.feature.delta(c, width=9, order=order, mode="nearest"),
-                context=4,
-            ),
+            lambda: self.mfcc.derive(lambda c: spectral.delta(c, order=order), context=4),
         )
 
     def framewise(self, name):
@@ -866,8 +856,7 @@ def spectral_peaks_and_valleys_db(S, sr, fmin, n_bands, quantile=0.02):
     edges, sorting and means), so that a long clip analysed in blocks can apply the
     floor with the clip's own loudest values (:func:`_floored_contrast`).
     """
-    librosa = import_audio_library("librosa", "AudioFeatures")
-    freq = librosa.fft_frequencies(sr=sr, n_fft=2 * (S.shape[-2] - 1))
+    freq = spectral.fft_frequencies(sr, 2 * (S.shape[-2] - 1))
     octaves = np.zeros(n_bands + 2)
     octaves[1:] = fmin * (2.0 ** np.arange(0, n_bands + 1))
     valley = np.zeros((n_bands + 1, S.shape[-1]))
@@ -914,19 +903,11 @@ def _fit_length(mask, n):
 @functools.lru_cache(maxsize=16)
 def _mel_filters(sr, n_fft):
     """The mel filterbank as a sparse matrix: each band covers a few FFT bins."""
-    librosa = import_audio_library("librosa", "AudioFeatures")
     from scipy import sparse
 
     # Up to 7.6 kHz (or Nyquist): no empty mel bands at 25 ms windows.
     fmax = min(7600.0, sr / 2)
-    bank = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=_N_MELS, fmin=20.0, fmax=fmax)
-    return sparse.csr_array(bank)
-
-
-@functools.lru_cache(maxsize=16)
-def _chroma_filters(sr, n_fft):
-    librosa = import_audio_library("librosa", "AudioFeatures")
-    return librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=0.0)
+    return sparse.csr_array(spectral.mel_filters(sr, n_fft, _N_MELS, 20.0, fmax))
 
 
 def yin(y, sr, frame_length, hop_length, fmin=_FMIN, fmax=_FMAX):
@@ -935,45 +916,45 @@ def yin(y, sr, frame_length, hop_length, fmin=_FMIN, fmax=_FMAX):
     As ``librosa.yin`` (centred frames, first dip under 0.1 else the global minimum,
     parabolic refinement) but also returning the aperiodicity, the normalised
     difference at the chosen period, which tells voiced frames (near 0) from unvoiced
-    ones; librosa's ``pyin`` gives that too but is about ten times slower.
+    ones; librosa's ``pyin`` gives that too but is about ten times slower. Frames are
+    rows here (contiguous lags), where librosa's are columns.
     """
-    librosa = import_audio_library("librosa", "AudioFeatures")
     padded = np.pad(y, frame_length // 2)
-    frames = librosa.util.frame(padded, frame_length=frame_length, hop_length=hop_length)
+    frames = spectral.frames(padded, frame_length, hop_length)
     min_period = max(1, int(np.floor(sr / fmax)))
     max_period = min(int(np.ceil(sr / fmin)), frame_length - 1)
-    cmnd = _cumulative_mean_normalized_difference(frames, max_period, librosa)
-    cmnd = cmnd[min_period : max_period + 1]
-    is_trough = librosa.util.localmin(cmnd, axis=0)
-    is_trough[0] = cmnd[0] < cmnd[1]
+    cmnd = _cumulative_mean_normalized_difference(frames, max_period)
+    cmnd = cmnd[:, min_period : max_period + 1]
+    is_trough = spectral.local_minima(cmnd.T).T
+    is_trough[:, 0] = cmnd[:, 0] < cmnd[:, 1]
     below = is_trough & (cmnd < _YIN_THRESHOLD)
-    period = np.where(below.any(axis=0), np.argmax(below, axis=0), np.argmin(cmnd, axis=0))
-    columns = np.arange(cmnd.shape[1])
-    aperiodicity = cmnd[period, columns]
-    shift = _parabolic_shift(cmnd, period, columns)
+    period = np.where(below.any(axis=1), np.argmax(below, axis=1), np.argmin(cmnd, axis=1))
+    rows = np.arange(cmnd.shape[0])
+    aperiodicity = cmnd[rows, period]
+    shift = _parabolic_shift(cmnd, period, rows)
     f0 = sr / (min_period + period + shift)
     return f0.astype(np.float32), aperiodicity.astype(np.float32)
 
 
-def _cumulative_mean_normalized_difference(frames, max_period, librosa):
+def _cumulative_mean_normalized_difference(frames, max_period):
     """YIN's d'(tau) for tau = 0..max_period, per frame (equations 6 and 8 of the paper)."""
-    acf = librosa.autocorrelate(frames, max_size=max_period + 1, axis=0)
-    energy = np.cumsum(np.square(frames[: max_period + 1]), axis=0)
-    lags = np.arange(1, max_period + 1)[:, None]
+    acf = spectral.autocorrelation(frames, max_size=max_period + 1)
+    energy = np.cumsum(np.square(frames[:, : max_period + 1]), axis=1)
+    lags = np.arange(1, max_period + 1)
     # d(tau) = r_t(0) + r_{t+tau}(0) - 2 r_t(tau), with the window's energies as in librosa.
     difference = np.zeros_like(acf)
-    difference[1:] = 2 * (acf[:1] - acf[1:]) - energy[:-1]
-    cumulative_mean = np.cumsum(difference[1:], axis=0) / lags
+    difference[:, 1:] = 2 * (acf[:, :1] - acf[:, 1:]) - energy[:, :-1]
+    cumulative_mean = np.cumsum(difference[:, 1:], axis=1) / lags
     normalised = np.ones_like(acf)
-    normalised[1:] = difference[1:] / (cumulative_mean + np.finfo(acf.dtype).tiny)
+    normalised[:, 1:] = difference[:, 1:] / (cumulative_mean + np.finfo(acf.dtype).tiny)
     return normalised
 
 
-def _parabolic_shift(values, index, columns):
+def _parabolic_shift(values, index, rows):
     """Sub-sample offset of a minimum from a parabola through it and its neighbours."""
-    inner = np.clip(index, 1, values.shape[0] - 2)
-    left, mid = values[inner - 1, columns], values[inner, columns]
-    right = values[inner + 1, columns]
+    inner = np.clip(index, 1, values.shape[1] - 2)
+    left, mid = values[rows, inner - 1], values[rows, inner]
+    right = values[rows, inner + 1]
     a = right + left - 2 * mid
     b = (right - left) / 2
     shift = np.where(np.abs(b) < np.abs(a), -b / np.where(a == 0, 1, a), 0.0)

@@ -17,8 +17,8 @@ Float samples are used as they are (full scale is [-1, 1]); int16 and int32 PCM 
 are scaled to [-1, 1]. A 2-D array holds several channels, in either layout (channels,
 samples) as librosa returns or (samples, channels) as soundfile returns: the shorter
 axis is taken as the channels. Several channels (stereo, 5.1, ...) are mixed down to
-their mean, as ``librosa.to_mono`` does. Any rate is resampled with soxr (``soxr_hq``)
-through librosa. Samples that are NaN or infinite, and clips without samples, are
+their mean, as ``librosa.to_mono`` does. Any rate is resampled with soxr (``soxr_hq``), as
+librosa.resample does. Samples that are NaN or infinite, and clips without samples, are
 refused with an error that says so.
 """
 
@@ -59,7 +59,7 @@ _ITEM_KINDS = (
 
 
 def import_audio_library(name, caller):
-    """librosa or soundfile, or an ImportError that says how to install it."""
+    """soundfile (or librosa), or an ImportError that says how to install it."""
     return import_optional_dependency(name, extra="audio", caller=caller)
 
 
@@ -520,12 +520,17 @@ def check_samples(samples, offset=0):
 
 
 def resample(samples, rate, target, *, caller):
-    """`samples` at `rate` resampled to `target` (soxr); float32, C-contiguous."""
+    """Mono `samples` at `rate` resampled to `target` (soxr); float32, C-contiguous."""
     if float(rate) != float(target):
-        librosa = import_audio_library("librosa", caller)
-        samples = librosa.resample(
-            samples, orig_sr=float(rate), target_sr=float(target), res_type=RESAMPLER
-        )
+        soxr = import_optional_dependency("soxr", extra="audio", caller=caller)
+        # What librosa.resample(res_type="soxr_hq") gives, without importing librosa
+        # (whose numba kernels compile for seconds in a fresh process): soxr's samples,
+        # the length fixed to the ceiling of the exact one (soxr rounds it).
+        length = int(np.ceil(samples.size * float(target) / float(rate)))
+        samples = soxr.resample(samples, float(rate), float(target), quality=RESAMPLER)
+        if samples.size < length:
+            samples = np.pad(samples, (0, length - samples.size))
+        samples = samples[:length]
     return np.ascontiguousarray(samples, dtype=np.float32)
 
 
@@ -541,10 +546,7 @@ class AudioItemsMixin:
     def _import_decoding_libraries(self):
         caller = type(self).__name__
         import_audio_library("soundfile", caller)
-        librosa = import_audio_library("librosa", caller)
-        # librosa loads its submodules on first attribute access: do it here, once.
-        for name in ("core", "feature", "filters", "util"):
-            getattr(librosa, name)
+        import_optional_dependency("soxr", extra="audio", caller=caller)
         import_av_if_installed()  # for video items
 
     def __sklearn_tags__(self):

@@ -57,8 +57,6 @@ class _ModelRegistry:
     def get(self, key, load):
         with self._lock:
             if key not in self._models:
-                # A Dask worker's allocator setting slows every forward pass: undo it.
-                keep_large_blocks_on_the_heap()
                 self._models[key] = load()
                 while len(self._models) > self.max_models:
                     self._models.popitem(last=False)
@@ -290,6 +288,9 @@ class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
         items, index, column = as_items(X, caller=type(self).__name__)
         self._check_column_name(column)
         present = self._check_items(items, index)
+        # Once per process: glibc would give each item's freed blocks back to the
+        # system and fault them in again for the next (see skemotion/_malloc.py).
+        keep_large_blocks_on_the_heap()
         vectors = self._embed(items, np.flatnonzero(present), index)
         if vectors:
             dim = self._check_row_sizes(vectors)
