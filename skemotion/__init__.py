@@ -9,6 +9,7 @@ Importing skemotion is light: torch and the model libraries load when a model is
 first used.
 """
 
+from ._attribution import modality_importance
 from ._cache import EmbeddingCache
 from ._config import config_context, get_config, set_config
 from ._encoders import (
@@ -58,6 +59,7 @@ __all__ = [
     "emotion_report",
     "get_config",
     "make_multimodal_pipeline",
+    "modality_importance",
     "predict_timeline",
     "set_config",
     "speaker_cv",

@@ -6,6 +6,8 @@
   the modality weights it tried (``fusion__weights``, see :func:`~skemotion.weight_grid`).
 - :class:`EmotionTimelineDisplay`: the emotion probabilities over the time of a long
   recording, segment by segment (:func:`~skemotion.predict_timeline`).
+- :class:`ModalityAttributionDisplay`: how much each modality moved each prediction of
+  a fusion model, and on average per class.
 
 All need matplotlib (``pip install 'skemotion[plot]'``), imported when a plot is drawn:
 importing this module does not import it. As in scikit-learn, ``from_*`` class methods
@@ -20,6 +22,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import ConfusionMatrixDisplay as _SklearnConfusionMatrixDisplay
 
+from ._attribution import ModalityAttributionDisplay
 from ._docstrings import Substitution
 from ._optional import import_optional_dependency
 
@@ -49,7 +52,12 @@ _substitute_display_parameters = Substitution(
             Keyword arguments of ``imshow`` and of the cell texts."""
 )
 
-__all__ = ["ConfusionMatrixDisplay", "EmotionTimelineDisplay", "ModalityWeightsDisplay"]
+__all__ = [
+    "ConfusionMatrixDisplay",
+    "EmotionTimelineDisplay",
+    "ModalityAttributionDisplay",
+    "ModalityWeightsDisplay",
+]
 
 EXTRA = "plot"
 

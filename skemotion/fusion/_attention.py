@@ -150,7 +150,7 @@ class AttentionFusionClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     modalities_ : dict of str to ndarray of int
     network_ : torch.nn.Module
         The trained network (on the CPU).
-    mean_, scale_ : ndarray of shape (n_features_in_,)
+    mean_, scale_ : ndarray of shape (`n_features_in_`,)
         Standardisation of the input, over present values.
     n_epochs_ : int
         Epochs trained.
@@ -159,7 +159,7 @@ class AttentionFusionClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     validation_loss_ : list of float
         Validation loss after each epoch.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
 
     See Also
     --------
