@@ -357,7 +357,8 @@ def test_modality_importance_needs_blocks_it_can_find():
 @pytest.fixture(scope="module")
 def ravdess_demo(tmp_path_factory):
     """The demo's face + voice pipeline fitted on actors 1-16 of the bundled sample."""
-    pytest.importorskip("librosa", reason="AudioFeatures needs librosa")
+    pytest.importorskip("soundfile", reason="AudioFeatures reads the clips with soundfile")
+    pytest.importorskip("soxr", reason="AudioFeatures resamples with soxr")
     from threadpoolctl import threadpool_limits
 
     from skemotion import AudioFeatures, EmbeddingCache
