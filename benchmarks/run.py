@@ -50,6 +50,7 @@ BENCHMARKS_TO_RUN = {
     "text_int8": ("bench_text_int8.py", []),
     "cold_start": ("bench_cold_start.py", []),
     "audio_speed": ("bench_audio_speed.py", []),
+    "face_speed": ("bench_face_speed.py", []),
     "bad_inputs": ("sweep_bad_inputs.py", []),
 }
 # How many rows of each table the index shows (all rows when the table is short).
