@@ -476,10 +476,33 @@ class _LibrosaRecipe:
 
     def _vector(self, frames):
         try:
-            parts = [summarise(*frames.group(group), self.stats) for group in self.features]
+            runs = _runs_of_one_mask(frames.group(group) for group in self.features)
+            parts = [summarise(values, mask, self.stats) for values, mask in runs]
         finally:
             frames.close()
         return np.concatenate(parts).astype(np.float32)
+
+
+def _runs_of_one_mask(groups):
+    """Consecutive groups summarised over the same frames, their rows stacked.
+
+    Most groups share the active-frame mask: their statistics in one call to summarise
+    (one sort of all their rows) rather than one per group, in the same order. Groups
+    held in FrameStores (long clips) stay apart.
+    """
+    runs = []
+    for values, mask in groups:
+        last = runs[-1] if runs else None
+        if (
+            last is not None
+            and isinstance(values, np.ndarray)
+            and isinstance(last[0][0], np.ndarray)
+            and np.array_equal(last[1], mask)
+        ):
+            last[0].append(values)
+        else:
+            runs.append(([values], mask))
+    return [(np.vstack(v) if len(v) > 1 else v[0], mask) for v, mask in runs]
 
 
 def _fft_size(seconds, sampling_rate):
