@@ -9,6 +9,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from .._malloc import keep_large_blocks_on_the_heap
 from .._optional import import_optional_dependency
 from .._sklearn_compat import Interval, StrOptions
 from . import _spectral as spectral
@@ -375,9 +376,15 @@ class AudioFeatures(AudioItemsMixin, BaseItemEncoder):
             return np.stack(items).astype(np.float32, copy=False)
         joblib = import_optional_dependency("joblib", extra="audio", caller="AudioFeatures")
         rows = joblib.Parallel(n_jobs=self.n_jobs)(
-            joblib.delayed(model.extract)(waveform) for waveform in items
+            joblib.delayed(_extract_in_worker)(model, waveform) for waveform in items
         )
         return np.stack(rows).astype(np.float32, copy=False)
+
+
+def _extract_in_worker(recipe, waveform):
+    """A clip's features in a joblib worker, which keeps its freed blocks as transform does."""
+    keep_large_blocks_on_the_heap()
+    return recipe.extract(waveform)
 
 
 def _check_names(values, allowed, parameter):
