@@ -45,8 +45,8 @@ def emotion_report(
         The label of each column of `y_proba`, in order: pass ``model.classes_``. None
         takes the sorted labels found in `y_true` and `y_pred`, which is
         ``model.classes_`` when every class the model knows is among them (scikit-learn
-        classifiers sort their classes); `y_proba` must then have as many columns. Used
-        only with `y_proba`.
+        classifiers sort their classes); `y_proba` must then have as many columns. Only
+        with `y_proba`: without it, passing `labels` is an error.
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights.
     as_frame : bool, default=False
@@ -63,12 +63,14 @@ def emotion_report(
     ``roc_auc`` is the mean, over the labels present in `y_true`, of the ROC-AUC of
     that label against all others, scored by its column of `y_proba` (what
     ``sklearn.metrics.roc_auc_score(y_true, y_proba, multi_class="ovr",
-    average="macro")`` computes when every label is present). With two labels it is the
-    ROC-AUC of the second one (the positive class), scored by its column. A label of
-    `labels` that no sample of `y_true` has (a rare emotion absent from a small test
-    fold) has no ROC-AUC: it is left out of the mean, with a warning naming it. A
-    label of `y_true` missing from `labels` is an error, as is a `y_true` with a single
-    label.
+    average="macro")`` computes when every label is present). With two labels it
+    follows scikit-learn's binary convention: the ROC-AUC of the second label of
+    `labels` against the first, scored by the second column alone (the first column is
+    not read; where each row sums to 1, it gives the first label the same ROC-AUC). A
+    label of `labels` that no sample of `y_true` has (a rare emotion absent from a
+    small test fold) has no ROC-AUC: it is left out of the mean, with a warning naming
+    it. A label of `y_true` missing from `labels` is an error, as is a `y_true` with a
+    single label.
 
     Examples
     --------
@@ -88,6 +90,12 @@ def emotion_report(
     0.889
     """
     _check_report_inputs(y_true, y_pred, sample_weight)
+    if labels is not None and y_proba is None:
+        raise ValueError(
+            "emotion_report's labels name the columns of y_proba, and y_proba is None: "
+            "pass y_proba=model.predict_proba(X) with labels=model.classes_, or leave "
+            "labels out."
+        )
     kwargs = {"sample_weight": sample_weight}
     report = {
         "accuracy": float(accuracy_score(y_true, y_pred, **kwargs)),
@@ -172,7 +180,7 @@ def _roc_auc(y_true, y_pred, y_proba, labels, sample_weight):
             f"emotion_report: ROC-AUC needs samples of at least two labels in y_true; got "
             f"only {plain(y_true[0])!r}. Score more samples, or leave y_proba out."
         )
-    if len(labels) == 2:  # the positive (second) class; equals the mean of both sides
+    if len(labels) == 2:  # sklearn's binary convention: the second column
         return float(roc_auc_score(y_true == labels[1], y_proba[:, 1], sample_weight=sample_weight))
     absent = [labels[k] for k in range(len(labels)) if k not in present]
     if absent:

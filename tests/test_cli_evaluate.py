@@ -201,6 +201,49 @@ def test_scores_are_the_reports_of_the_out_of_fold_probabilities():
     assert "roc_auc" not in results["pooled"] and "roc_auc" not in results["mean"]
 
 
+def test_a_fold_of_one_emotion_has_no_roc_auc_and_the_run_goes_on(tmp_path, capsys):
+    from sklearn.metrics import roc_auc_score
+
+    from skemotion._cli.evaluate import _write_json, print_results, score
+
+    rng = np.random.default_rng(0)
+    classes = np.array(["angry", "calm", "sad"])
+    y = classes[np.arange(60) % 3]
+    y_proba = rng.dirichlet(np.ones(3), 60) + 0.5 * (y[:, None] == classes)
+    y_pred = classes[y_proba.argmax(axis=1)]
+    angry, calm, sad = (np.flatnonzero(y == c) for c in classes)
+    # Fold 1 holds angry items only; folds 2 and 3 lack them.
+    tests = [angry, np.r_[calm[:10], sad[:10]], np.r_[calm[10:], sad[10:]]]
+    with pytest.warns(UserWarning) as record:
+        results = score(y, y_pred, tests, list(classes), y_proba=y_proba, classes=classes)
+    messages = [str(w.message) for w in record]
+    single = [m for m in messages if m.startswith("fold 1 of 3: its test part holds only 'angry'")]
+    absent = [m for m in messages if "ROC-AUC per fold is averaged" in m]
+    assert len(single) == 1 and "NaN" in single[0]
+    assert len(absent) == 1  # once for all folds, not once per fold
+    assert "fold 2: 'angry'; fold 3: 'angry'" in absent[0]
+    assert not [m for m in messages if m.startswith("emotion_report: roc_auc is averaged")]
+    folds = results["folds"]
+    assert np.isnan(folds[0]["roc_auc"]) and list(folds[0]) == list(folds[1])
+    per_fold = [
+        np.mean(
+            [roc_auc_score(y[t] == c, y_proba[t, k]) for k, c in enumerate(classes) if c != "angry"]
+        )
+        for t in tests[1:]
+    ]
+    np.testing.assert_allclose([f["roc_auc"] for f in folds[1:]], per_fold)
+    assert results["mean"]["roc_auc"] == pytest.approx(np.mean(per_fold))
+    assert results["sd"]["roc_auc"] == pytest.approx(np.std(per_fold, ddof=1))
+    assert results["mean"]["accuracy"] == pytest.approx(np.mean([f["accuracy"] for f in folds]))
+    assert np.isfinite(results["pooled"]["roc_auc"])
+    print_results(results)
+    assert "ROC-AUC" in capsys.readouterr().out
+    _write_json(tmp_path / "scores.json", results)  # NaN is written as JSON's null
+    written = json.loads((tmp_path / "scores.json").read_text(), parse_constant=pytest.fail)
+    assert written["folds"][0]["roc_auc"] is None
+    assert written["folds"][1]["roc_auc"] == pytest.approx(per_fold[0])
+
+
 def test_one_modality_is_a_plain_pipeline():
     pipe = build_pipeline({"audio": ("audio-features", None)})
     assert [type(step).__name__ for step in pipe] == [

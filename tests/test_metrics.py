@@ -75,6 +75,9 @@ def test_check_cv_groups_is_silent_for_group_splitters_and_returns_the_cv():
 # --- ROC-AUC from probabilities ------------------------------------------------------------
 
 
+LABELS = ["anger", "joy", "sad"]
+
+
 def _three_class_probabilities(n=60, seed=0):
     rng = np.random.default_rng(seed)
     y = np.array(["anger", "joy", "sad"])[rng.integers(0, 3, n)]
@@ -113,10 +116,36 @@ def test_emotion_report_roc_auc_binary_uses_the_positive_column():
 
 
 def test_emotion_report_roc_auc_does_not_need_rows_summing_to_one():
+    from sklearn.metrics import roc_auc_score
+
     y, proba, pred = _three_class_probabilities()
     scaled = proba * np.linspace(1, 3, len(y))[:, None]  # per-row scale: ranks in a column move
     auc = emotion_report(y, pred, y_proba=scaled)["roc_auc"]
-    assert 0.5 < auc <= 1
+    per_label = [roc_auc_score(y == label, scaled[:, k]) for k, label in enumerate(LABELS)]
+    assert auc == pytest.approx(np.mean(per_label))
+    # Each column is ranked on its own: not the ROC-AUC of the rows as probabilities.
+    assert auc != pytest.approx(emotion_report(y, pred, y_proba=proba)["roc_auc"])
+
+
+def test_emotion_report_roc_auc_reads_the_columns_in_the_order_of_labels():
+    from sklearn.metrics import roc_auc_score
+
+    y, proba, pred = _three_class_probabilities()
+    order = [2, 0, 1]  # columns sad, anger, joy
+    labels = [LABELS[k] for k in order]
+    report = emotion_report(y, pred, y_proba=proba[:, order], labels=labels)
+    per_label = [roc_auc_score(y == label, proba[:, order][:, k]) for k, label in enumerate(labels)]
+    assert report["roc_auc"] == pytest.approx(np.mean(per_label))
+    assert report["roc_auc"] == pytest.approx(emotion_report(y, pred, y_proba=proba)["roc_auc"])
+    # The same columns under sorted labels would pair them with the wrong emotions.
+    swapped = emotion_report(y, pred, y_proba=proba[:, order], labels=LABELS)["roc_auc"]
+    assert swapped != pytest.approx(report["roc_auc"])
+
+
+def test_emotion_report_labels_without_y_proba_is_an_error():
+    y, _, pred = _three_class_probabilities()
+    with pytest.raises(ValueError, match="labels name the columns of y_proba, and y_proba is None"):
+        emotion_report(y, pred, labels=LABELS)
 
 
 def test_emotion_report_roc_auc_leaves_out_labels_absent_from_y_true_with_a_warning():

@@ -12,10 +12,13 @@ The datasets, their loaders and splits come from the registry of
 
 import argparse
 import json
+import math
 import os
 import sys
+import warnings
 from pathlib import Path
 
+from .._targets import plain
 from ..datasets import get_dataset_info, get_loader, list_datasets
 from ._common import (
     ENCODERS,
@@ -47,6 +50,8 @@ METRICS = {
     "roc_auc": "ROC-AUC",
 }
 RANDOM_STATE = 0
+# emotion_report's warning of labels without a true sample, once per fold.
+_ABSENT_LABELS = "emotion_report: roc_auc is averaged over"
 
 DESCRIPTION = """\
 Cross-validate an emotion classifier on DATASET, read from PATH by its loader
@@ -66,8 +71,9 @@ in both the training and the test part of a fold; otherwise (GoEmotions, FER-201
 shuffled StratifiedKFold. The report gives accuracy, macro-F1, weighted-F1, UAR
 (unweighted average recall) and ROC-AUC (one-vs-rest, macro: how well the
 probabilities rank each emotion's items above the others) of the out-of-fold
-predictions pooled, their mean and standard deviation over the folds, and each
-emotion's recall.
+predictions pooled, their mean and standard deviation over the folds (a fold whose
+test part holds a single emotion has no ROC-AUC, and is left out of its mean), and
+each emotion's recall.
 
 --save MODEL.joblib then fits the same pipeline on all the items loaded and writes it
 with joblib, for `skemotion predict MODEL ITEMS...` or `joblib.load(MODEL)` in
@@ -430,33 +436,78 @@ def out_of_fold(pipeline, X, y, groups, cv, n_jobs):
 def score(y, y_pred, tests, labels, *, y_proba=None, classes=None):
     """Pooled and per-fold :func:`emotion_report`, their mean and sd, per-emotion recall.
 
-    With `y_proba` (columns in the order of `classes`) the reports have ``roc_auc``.
+    With `y_proba` (columns in the order of `classes`) the reports have ``roc_auc``. A
+    fold whose test part holds a single emotion has no ROC-AUC: NaN, with a warning
+    naming the fold, left out of the mean and sd. The emotions missing from some test
+    parts, left out of those folds' ROC-AUC, are named in one warning for all folds.
     """
     import numpy as np
     from sklearn.metrics import recall_score
 
     from .. import emotion_report
 
-    def report(rows):
-        proba = None if y_proba is None else y_proba[rows]
-        return emotion_report(y[rows], y_pred[rows], y_proba=proba, labels=classes)
-
-    folds = [report(test) for test in tests]
-    pooled = report(np.arange(len(y)))
+    folds, lacking = [], {}
+    for number, test in enumerate(tests, 1):
+        if y_proba is None:
+            folds.append(emotion_report(y[test], y_pred[test]))
+            continue
+        present = set(y[test].tolist())
+        if len(present) < 2:
+            folds.append(_without_roc_auc(emotion_report(y[test], y_pred[test])))
+            warnings.warn(
+                f"fold {number} of {len(tests)}: its test part holds only "
+                f"{next(iter(present), None)!r} ({len(test)} items), so its ROC-AUC is "
+                "undefined: NaN, left out of the mean and sd over the folds. Fewer --folds "
+                "give each test part more emotions.",
+                UserWarning,
+                stacklevel=2,
+            )
+            continue
+        with warnings.catch_warnings():  # said once for all folds, below
+            warnings.filterwarnings("ignore", message=_ABSENT_LABELS, category=UserWarning)
+            report = emotion_report(y[test], y_pred[test], y_proba=y_proba[test], labels=classes)
+        folds.append(report)
+        absent = [plain(label) for label in classes if plain(label) not in present]
+        if absent:
+            lacking[number] = absent
+    if lacking:
+        shown = "; ".join(
+            f"fold {number}: {', '.join(map(repr, absent))}" for number, absent in lacking.items()
+        )
+        warnings.warn(
+            f"ROC-AUC per fold is averaged over the emotions of the fold's test part; "
+            f"{len(lacking)} of {len(tests)} test parts lack some ({shown}), whose "
+            "one-vs-rest ROC-AUC is undefined there and left out. The pooled ROC-AUC has "
+            "them all.",
+            UserWarning,
+            stacklevel=2,
+        )
+    labels_of_proba = None if y_proba is None else classes
+    pooled = emotion_report(y, y_pred, y_proba=y_proba, labels=labels_of_proba)
     keys = [key for key in METRICS if key in pooled]
     recall = recall_score(y, y_pred, labels=labels, average=None, zero_division=0)
     counts = dict(zip(*np.unique(y, return_counts=True), strict=True))
+    with warnings.catch_warnings():  # a metric NaN in every fold: NaN, not a warning
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = {key: float(np.nanmean([f[key] for f in folds])) for key in keys}
+        sd = {key: float(np.nanstd([f[key] for f in folds], ddof=1)) for key in keys}
     return {
         "n_samples": len(y),
         "pooled": pooled,
         "folds": folds,
-        "mean": {key: float(np.mean([f[key] for f in folds])) for key in keys},
-        "sd": {key: float(np.std([f[key] for f in folds], ddof=1)) for key in keys},
+        "mean": mean,
+        "sd": sd,
         "recall": {
             label: {"recall": float(r), "n": int(counts[label])}
             for label, r in zip(labels, recall, strict=True)
         },
     }
+
+
+def _without_roc_auc(report):
+    """`report` with ``roc_auc`` NaN, in its place before ``n_samples``."""
+    n_samples = report.pop("n_samples")
+    return {**report, "roc_auc": float("nan"), "n_samples": n_samples}
 
 
 def print_results(results):
@@ -505,8 +556,19 @@ def _print_header(args, setup):
 def _write_json(path, results):
     path = Path(path).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2) + "\n")
+    path.write_text(json.dumps(_json_safe(results), indent=2) + "\n")
     print(f"Wrote {path.resolve()}")
+
+
+def _json_safe(value):
+    """`value` with NaN as None (JSON's null: NaN is no JSON), through dicts and lists."""
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
 
 
 def _encoder_spec(text):
