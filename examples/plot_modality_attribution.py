@@ -41,6 +41,7 @@ from skemotion import (
     StackingFusionClassifier,
     emotion_report,
     make_multimodal_pipeline,
+    modality_attributions,
     modality_importance,
 )
 from skemotion.datasets import load_ravdess_sample
@@ -113,8 +114,12 @@ for ax, (name, model) in zip(axes, models.items(), strict=True):
     displays[name] = ModalityAttributionDisplay.from_estimator(model, X[test], y[test], ax=ax)
     ax.set_title(f"{name}: attributions of the true emotion, actors 17-24")
 
-late = displays["late fusion"]
-per_class = pd.DataFrame(late.per_class_, index=late.classes_, columns=late.modalities_)
+# %%
+# The same numbers without a plot (no matplotlib needed):
+# :func:`~skemotion.modality_attributions` returns them as a Bunch (``attributions``,
+# ``per_class``, ``proba``, ``baseline``, ...). The mean attributions per emotion:
+result = modality_attributions(models["late fusion"], X[test], y[test])
+per_class = pd.DataFrame(result.per_class, index=result.classes, columns=result.modalities)
 per_class["sum"] = per_class.sum(axis=1)
 print(per_class.round(3).to_string())
 
@@ -123,6 +128,7 @@ print(per_class.round(3).to_string())
 # ------------
 # The same attributions, one column per test clip, grouped by emotion: red raised the
 # probability of the clip's true emotion, blue lowered it.
+late = displays["late fusion"]
 display = late.plot(kind="per_sample", ax=plt.figure(figsize=(9, 3), layout="constrained").gca())
 display.ax_.set_title("late fusion: attribution of each test clip's true emotion")
 

@@ -9,7 +9,6 @@ Importing skemotion is light: torch and the model libraries load when a model is
 first used.
 """
 
-from ._attribution import modality_importance
 from ._cache import EmbeddingCache
 from ._config import config_context, get_config, set_config
 from ._encoders import (
@@ -20,6 +19,7 @@ from ._encoders import (
     Segment,
     TextEncoder,
 )
+from ._inspection import modality_attributions, modality_importance
 from ._metrics import EMOTION_SCORING, emotion_report
 from ._model_selection import GroupLeakageWarning, check_cv_groups, speaker_cv
 from ._pipeline import make_multimodal_pipeline
@@ -59,6 +59,7 @@ __all__ = [
     "emotion_report",
     "get_config",
     "make_multimodal_pipeline",
+    "modality_attributions",
     "modality_importance",
     "predict_timeline",
     "set_config",

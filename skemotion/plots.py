@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import ConfusionMatrixDisplay as _SklearnConfusionMatrixDisplay
 
-from ._attribution import ModalityAttributionDisplay
 from ._docstrings import Substitution
-from ._optional import import_optional_dependency
+from ._inspection import ModalityAttributionDisplay
+from ._plotting import check_matplotlib, get_axes
 
 # The parameters that both constructors of ConfusionMatrixDisplay pass to the plot,
 # described once (continuation lines carry the indentation of a method's docstring).
@@ -58,21 +58,6 @@ __all__ = [
     "ModalityAttributionDisplay",
     "ModalityWeightsDisplay",
 ]
-
-EXTRA = "plot"
-
-
-def _check_matplotlib(caller):
-    import_optional_dependency("matplotlib", extra=EXTRA, caller=caller)
-
-
-def _axes(ax, caller):
-    """`ax`, or new axes on a new pyplot figure when None."""
-    if ax is not None:
-        return ax
-    plt = import_optional_dependency("matplotlib.pyplot", extra=EXTRA, caller=caller)
-    _, ax = plt.subplots()
-    return ax
 
 
 class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
@@ -164,7 +149,7 @@ class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
         display : ConfusionMatrixDisplay
             The display, with ``im_``, ``text_``, ``ax_`` and ``figure_`` set.
         """
-        _check_matplotlib(f"{type(self).__name__}.plot")
+        check_matplotlib(f"{type(self).__name__}.plot")
         if values_format is None and np.asarray(self.confusion_matrix).dtype.kind == "f":
             values_format = ".2f"
         super().plot(
@@ -226,7 +211,7 @@ class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
         display : ConfusionMatrixDisplay
             The display, with ``im_``, ``text_``, ``ax_`` and ``figure_`` set.
         """
-        _check_matplotlib(f"{cls.__name__}.from_predictions")
+        check_matplotlib(f"{cls.__name__}.from_predictions")
         return super().from_predictions(
             y_true,
             y_pred,
@@ -289,7 +274,7 @@ class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
         display : ConfusionMatrixDisplay
             The display, with ``im_``, ``text_``, ``ax_`` and ``figure_`` set.
         """
-        _check_matplotlib(f"{cls.__name__}.from_estimator")
+        check_matplotlib(f"{cls.__name__}.from_estimator")
         return super().from_estimator(
             estimator,
             X,
@@ -443,7 +428,7 @@ class ModalityWeightsDisplay:
             value is neither a dict, a sequence of numbers nor None.
         """
         caller = f"{cls.__name__}.from_cv_results"
-        _check_matplotlib(caller)
+        check_matplotlib(caller)
         results, scoring = _results_of(cv_results, caller)
         key = _weights_key(results, param, caller)
         metric = _metric(results, metric, cv_results, caller)
@@ -490,13 +475,13 @@ class ModalityWeightsDisplay:
             ``ax_`` and ``figure_`` set.
         """
         caller = f"{type(self).__name__}.plot"
-        _check_matplotlib(caller)
+        check_matplotlib(caller)
         weights = pd.DataFrame(self.weights)
         mean = np.asarray(self.mean_scores, dtype=float)
         std = None if self.std_scores is None else np.asarray(self.std_scores, dtype=float)
         names = list(weights.columns)
         shown = _shown_modalities(modality, names, caller)
-        ax = _axes(ax, caller)
+        ax = get_axes(ax, caller)
         self.best_index_ = int(np.argmax(mean))
         best = weights.iloc[self.best_index_]
         self.curves_, self.lines_, self.fills_, self.best_markers_ = {}, {}, {}, {}
@@ -792,7 +777,7 @@ class EmotionTimelineDisplay:
             ``spans_``, ``ax_`` and ``figure_`` set.
         """
         caller = f"{cls.__name__}.from_timeline"
-        _check_matplotlib(caller)
+        check_matplotlib(caller)
         if not isinstance(timeline, pd.DataFrame):
             raise TypeError(
                 f"{caller}: timeline must be a DataFrame (what predict_timeline returns); "
@@ -846,7 +831,7 @@ class EmotionTimelineDisplay:
             ``spans_``, ``ax_`` and ``figure_`` set.
         """
         caller = f"{type(self).__name__}.plot"
-        _check_matplotlib(caller)
+        check_matplotlib(caller)
         if kind not in ("lines", "stacked"):
             raise ValueError(f"{caller}: kind must be 'lines' or 'stacked'; got {kind!r}.")
         start, end, emotion, proba = _timeline_arrays(self, caller)
@@ -854,7 +839,7 @@ class EmotionTimelineDisplay:
         classes += sorted({e for e in emotion.tolist() if e not in classes}, key=str)
         self.classes_ = classes
         self.colors_ = _class_colors(classes, colors, caller)
-        ax = _axes(ax, caller)
+        ax = get_axes(ax, caller)
         self.lines_, self.fills_, self.spans_ = {}, {}, []
         order = np.argsort(start, kind="stable")
         start, end, emotion = start[order], end[order], emotion[order]
@@ -933,7 +918,7 @@ def _timeline_arrays(display, caller):
 
 def _class_colors(classes, colors, caller):
     """A colour per class: the given ones, then tab10 (tab20 beyond ten) in class order."""
-    matplotlib = import_optional_dependency("matplotlib", extra=EXTRA, caller=caller)
+    matplotlib = check_matplotlib(caller)
     if colors is not None and not isinstance(colors, Mapping):
         raise TypeError(
             f"{caller}: colors must be a dict {{emotion: colour}}; got {type(colors).__name__}."

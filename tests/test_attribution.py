@@ -1,19 +1,22 @@
-"""Tests of ModalityAttributionDisplay and modality_importance (skemotion._attribution).
+"""Tests of modality_attributions, ModalityAttributionDisplay and modality_importance.
 
 Small synthetic data (face carries the label, audio a little, text nothing) for the
 definitions; the bundled RAVDESS face + voice sample for real predictions of the demo's
 pipeline (AudioFeatures on 192 real clips: about 5 s).
 """
 
+import inspect
+import itertools
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import KFold, LeaveOneGroupOut
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.model_selection import KFold, LeaveOneGroupOut, StratifiedKFold, cross_val_score
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from skemotion import (
     EarlyFusion,
@@ -21,9 +24,11 @@ from skemotion import (
     LateFusionClassifier,
     StackingFusionClassifier,
     make_multimodal_pipeline,
+    modality_attributions,
     modality_importance,
 )
-from skemotion._attribution import _splitter
+from skemotion._inspection._importance import _fitted_folds, _splitter
+from skemotion._inspection._split import _with_columns, fusion_split
 from skemotion.plots import ModalityAttributionDisplay
 
 matplotlib = pytest.importorskip(
@@ -79,6 +84,62 @@ def _check_sums(disp, classes):
         np.testing.assert_allclose(disp.per_class_[k], disp.attributions_[rows].mean(axis=0))
 
 
+class _Fusion(ClassifierMixin, BaseEstimator):
+    """A stub fusion step: `blocks` as ``modalities_``; `proba` maps X to P(class 1).
+
+    It records every input it is given (``seen_``), and a block all NaN in a row is that
+    modality missing, as for the fusion estimators.
+    """
+
+    def __init__(self, blocks, proba=None):
+        self.blocks = blocks
+        self.proba = proba
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        self.modalities_ = {m: np.asarray(c) for m, c in self.blocks.items()}
+        self.seen_ = []
+        return self
+
+    def predict_proba(self, X):
+        X = np.asarray(X, dtype=float)
+        self.seen_.append(X.copy())
+        p = self.proba(X) if self.proba is not None else np.full(len(X), 0.5)
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X):
+        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
+
+
+def _brute_force_shapley(model, X, blocks, targets):
+    """Shapley values by their definition: the mean marginal gain over all orderings."""
+    names = list(blocks)
+    rows = np.arange(len(targets))
+    values = {}
+
+    def value(kept):
+        if kept not in values:
+            missing = [c for m in names if m not in kept for c in np.atleast_1d(blocks[m])]
+            Xv = X.copy()
+            if isinstance(Xv, pd.DataFrame):
+                Xv.iloc[:, missing] = np.nan
+            else:
+                Xv[:, missing] = np.nan
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*no modality present")
+                values[kept] = np.asarray(model.predict_proba(Xv))[rows, targets]
+        return values[kept]
+
+    phi = np.zeros((len(targets), len(names)))
+    orders = list(itertools.permutations(range(len(names))))
+    for order in orders:
+        kept = frozenset()
+        for k in order:
+            phi[:, k] += value(kept | {names[k]}) - value(kept)
+            kept = kept | {names[k]}
+    return phi / len(orders)
+
+
 # --- Shapley values ------------------------------------------------------------------------
 
 
@@ -118,6 +179,100 @@ def test_shapley_values_sum_to_proba_minus_baseline_per_sample_and_per_class():
     np.testing.assert_array_equal(disp.class_counts_, [(disp.target_ == c).sum() for c in CLASSES])
 
 
+@pytest.mark.parametrize("rule", ["mean", "product"])
+def test_shapley_of_three_modalities_is_the_mean_over_all_orderings(rule):
+    X, y = _data(text=True)
+    clf = _late(rule=rule, weights={"face": 0.5, "audio": 0.3, "text": 0.2}).fit(X, y)
+    X = _drop(X, "audio", slice(0, 10))
+    result = modality_attributions(clf, X, y)
+    targets = np.searchsorted(clf.classes_, y)
+    expected = _brute_force_shapley(clf, X, clf.modalities_, targets)
+    np.testing.assert_allclose(result.attributions, expected, atol=1e-12)
+    assert (np.abs(expected[:, 2]) > 1e-6).any()  # text moves something: not a trivial case
+
+
+def test_shapley_gives_a_modality_without_effect_zero():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 5))
+    y = np.arange(40) % 2
+
+    def proba(X):  # interactions between a and b, c alone; the dummy is never read
+        a, b, c = (np.nan_to_num(X[:, k]) for k in (0, 1, 3))
+        return 1 / (1 + np.exp(-(a + 0.5 * b + 2 * a * b - c)))
+
+    blocks = {"a": [0], "b": [1, 2], "c": [3], "dummy": [4]}
+    model = _Fusion(blocks, proba).fit(X, y)
+    result = modality_attributions(model, X, y)
+    expected = _brute_force_shapley(model, X, blocks, y)
+    np.testing.assert_allclose(result.attributions, expected, atol=1e-12)
+    np.testing.assert_array_equal(result.attributions[:, 3], 0.0)
+    np.testing.assert_allclose(result.total, result.proba - result.baseline)
+    assert (np.abs(result.attributions[:, :3]) > 1e-6).any(axis=0).all()
+
+
+def test_modality_attributions_is_what_the_display_draws_without_matplotlib(monkeypatch):
+    import skemotion._plotting as plotting
+
+    X, y = _data(text=True)
+    clf = _late().fit(X, y)
+    disp = ModalityAttributionDisplay.from_estimator(clf, X, y)
+
+    def no_matplotlib(module_name, *, extra, caller):
+        raise ImportError(f"{caller} requires matplotlib: pip install 'skemotion[{extra}]'")
+
+    monkeypatch.setattr(plotting, "import_optional_dependency", no_matplotlib)
+    result = modality_attributions(clf, X, y)
+    assert set(result) == {
+        "attributions", "target", "modalities", "classes", "per_class", "class_counts",
+        "total", "proba", "baseline",
+    }  # fmt: skip
+    for key in result:
+        np.testing.assert_array_equal(result[key], getattr(disp, key + "_"))
+    explained = modality_attributions(clf.set_params(rule="mean"), X, method="explain")
+    assert explained.baseline is None
+    np.testing.assert_allclose(explained.total, explained.proba)
+    with pytest.raises(ImportError, match="from_estimator requires matplotlib"):
+        ModalityAttributionDisplay.from_estimator(clf, X, y)
+
+
+def test_too_many_modalities_for_shapley_is_an_error_before_any_pass():
+    X = np.zeros((4, 11))
+    y = np.array([0, 1, 0, 1])
+
+    def proba(X):
+        raise AssertionError("the model was run before the modalities were counted")
+
+    model = _Fusion({f"m{k}": [k] for k in range(11)}, proba).fit(X, y)
+    with pytest.raises(ValueError, match=r"2\*\*11 passes here; at most 10"):
+        modality_attributions(model, X)
+    with pytest.raises(ValueError, match=r"2\*\*11 passes"):
+        ModalityAttributionDisplay.from_estimator(model, X)
+
+
+def test_int_columns_can_be_removed_and_shuffled():
+    X, y = _data()
+    X["face__0"] = np.round(X["face__0"] * 10).astype(int)
+    X["audio__1"] = (X["audio__1"] > 0).astype(int)
+    assert [c for c in X if X[c].dtype.kind == "i"] == ["face__0", "audio__1"]
+    clf = _late().fit(X, y)
+    result = modality_attributions(clf, X, y)  # the face and audio blocks set to NaN
+    np.testing.assert_allclose(result.total, result.proba - result.baseline)
+    direct = modality_attributions(clf, X.astype(float), y)
+    np.testing.assert_allclose(result.attributions, direct.attributions)
+    importance = modality_importance(clf, X, y, n_repeats=2, random_state=0)
+    again = modality_importance(clf, X.astype(float), y, n_repeats=2, random_state=0)
+    np.testing.assert_allclose(importance.importances, again.importances)
+    # The copy is float where it changed; X itself is left as it was.
+    missing = _with_columns(X, [0, 3, 4], np.nan)
+    assert missing.iloc[:, [0, 3, 4]].isna().all().all() and missing.dtypes.iloc[0].kind == "f"
+    assert X.dtypes["face__0"].kind == "i" and not X.isna().any().any()
+    shuffled = _with_columns(X, [0, 1], X.iloc[::-1, [0, 1]].to_numpy())
+    np.testing.assert_array_equal(shuffled.iloc[:, 0], X.iloc[::-1, 0])
+    np.testing.assert_array_equal(shuffled.iloc[:, 2:], X.iloc[:, 2:])
+    ints = _with_columns(X.to_numpy(dtype=int), [0], np.nan)
+    assert ints.dtype == float and np.isnan(ints[:, 0]).all()
+
+
 def test_shapley_for_stacking_and_early_fusion():
     X, y = _data()
     stacking = StackingFusionClassifier(_lr(), cv=3).fit(X, y)
@@ -147,6 +302,37 @@ def test_a_pipeline_is_attributed_at_its_fusion_step():
     direct = ModalityAttributionDisplay.from_estimator(fusion, pipe[:-1].transform(raw), y)
     np.testing.assert_allclose(disp.attributions_, direct.attributions_)
     assert disp.modalities_ == ["face", "audio"]
+
+
+def test_a_pipeline_as_last_step_is_split_at_the_fusion_step_inside_it():
+    X, y = _data()
+    inner = make_pipeline(FunctionTransformer(), _late())
+    outer = Pipeline([("scale", FunctionTransformer(lambda X: 2 * X)), ("inner", inner)])
+    outer.fit(X, y)
+    head, tail, modalities = fusion_split(outer)
+    assert head == [outer[0], inner[0]] and tail is inner[-1]
+    assert list(modalities) == ["face", "audio"]
+    result = modality_attributions(outer, X, y)
+    direct = modality_attributions(inner[-1], 2 * X, y)
+    np.testing.assert_allclose(result.attributions, direct.attributions)
+    # The fusion step not last in its pipeline: the tail is that pipeline from it on.
+    early = make_pipeline(FunctionTransformer(), EarlyFusion(), LogisticRegression()).fit(X, y)
+    head, tail, _ = fusion_split(early)
+    assert head == [early[0]] and list(tail.named_steps) == ["earlyfusion", "logisticregression"]
+
+
+def test_a_fusion_step_inside_a_step_that_others_follow_is_an_error():
+    X, y = _data()
+    model = Pipeline(
+        [
+            ("inner", make_pipeline(FunctionTransformer(), EarlyFusion())),
+            ("lr", LogisticRegression()),
+        ]
+    ).fit(X, y)
+    with pytest.raises(ValueError, match="the fusion step is inside step 'inner', which other"):
+        fusion_split(model)
+    with pytest.raises(ValueError, match="put the fusion step .* last"):
+        modality_attributions(model, X, y)
 
 
 # --- explain and attention -----------------------------------------------------------------
@@ -261,6 +447,27 @@ def test_constructor_inputs_are_checked_when_plotting():
         disp.plot()
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "plot_kwargs", "error", "message"),
+    [
+        ({"proba": [0.5]}, {}, ValueError, r"proba must have one value per sample, shape \(2,\)"),
+        ({"baseline": [[0.1, 0.1]]}, {}, ValueError, r"baseline must .* got \(1, 2\)"),
+        ({"by": "truth"}, {}, ValueError, r"by must be one of \('predicted', 'true'\)"),
+        ({"method": "lime"}, {}, ValueError, "method must be one of"),
+        ({}, {"colors": {"voice": "red", "face": "blue"}}, ValueError, "colors names 'voice'"),
+        ({}, {"colors": {"voice": "red", "txt": "b"}}, ValueError, "'voice', 'txt', which are not"),
+        ({}, {"colors": ["red"]}, TypeError, r"colors must be a dict \{modality: colour\}"),
+    ],
+)
+def test_display_inputs_that_do_not_fit_are_errors(kwargs, plot_kwargs, error, message):
+    disp = ModalityAttributionDisplay(
+        [[0.1, 0.2], [0.3, 0.0]], ["joy", "sad"], modalities=["face", "audio"],
+        classes=["joy", "sad"], **kwargs,
+    )  # fmt: skip
+    with pytest.raises(error, match=message):
+        disp.plot(**plot_kwargs)
+
+
 # --- modality_importance -------------------------------------------------------------------
 
 
@@ -279,6 +486,66 @@ def test_modality_importance_of_a_fitted_model():
     np.testing.assert_array_equal(again.importances, result.importances)
     f1 = modality_importance(clf, X, y, scoring="f1_macro", n_repeats=2, random_state=0)
     assert f1.importances_mean[0] > 0.3
+
+
+@pytest.mark.parametrize("as_frame", [False, True])
+def test_modality_importance_permutes_each_block_as_a_whole(as_frame):
+    X, y = _data(text=True)
+    X = X.to_numpy()
+    blocks = {"face": [0, 1, 2], "audio": [3, 4], "text": [5, 6]}
+    if as_frame:  # with an int column, which takes the values of a float block's rows
+        X = pd.DataFrame(X, columns=[f"x{k}" for k in range(7)]).assign(x3=np.arange(150))
+    model = _Fusion(blocks).fit(X, y)
+    modality_importance(model, X, y, n_repeats=3, random_state=0)
+    X = np.asarray(X, dtype=float)
+    first, *shuffled = model.seen_  # the score as is, then one input per repeat and modality
+    np.testing.assert_array_equal(first, X)
+    assert len(shuffled) == 3 * 3
+    row_of = {row.tobytes(): k for k, row in enumerate(X)}  # the rows of X are distinct
+    for r in range(3):
+        orders = []
+        for k, cols in enumerate(blocks.values()):
+            seen = shuffled[3 * r + k]
+            others = [c for c in range(7) if c not in cols]
+            np.testing.assert_array_equal(seen[:, others], X[:, others])
+            # One permutation of rows for all the block's columns together.
+            order = np.array(
+                [row_of[X[j].tobytes()] for j in _rows_by_block(X, seen, cols)], dtype=int
+            )
+            np.testing.assert_array_equal(seen[:, cols], X[order][:, cols])
+            assert sorted(order) == list(range(150)) and (order != np.arange(150)).any()
+            orders.append(order)
+        for order in orders[1:]:  # the same shuffle for every modality of a repeat
+            np.testing.assert_array_equal(order, orders[0])
+
+
+def _rows_by_block(X, seen, cols):
+    """For each row of `seen`, the row of X whose block `cols` it holds."""
+    index = {X[j, cols].tobytes(): j for j in range(len(X))}
+    return [index[np.ascontiguousarray(seen[i, cols]).tobytes()] for i in range(len(seen))]
+
+
+def test_modality_importance_baselines_are_cross_val_scores_of_the_same_folds():
+    X, y = _data()
+    raw = X.set_axis([c.replace("__", "_") for c in X], axis=1)
+    pipe = make_multimodal_pipeline(
+        {
+            "face": ("passthrough", list(raw.columns[:3])),
+            "audio": ("passthrough", list(raw.columns[3:])),
+        },
+        fusion=_late(),
+    )
+    for cv in [3, KFold(4, shuffle=True, random_state=0)]:
+        result = modality_importance(pipe, raw, y, cv=cv, scoring="f1_macro", n_repeats=1)
+        expected = cross_val_score(pipe, raw, y, cv=cv, scoring="f1_macro")
+        np.testing.assert_allclose(result.baseline_scores, expected)
+    folds = _fitted_folds(_late(), X, y, 3, None)
+    assert inspect.isgenerator(folds)  # one fitted model at a time, not one per fold held
+    splits = StratifiedKFold(3).split(X, y)
+    for (model, X_test, y_test), (_, test) in zip(folds, splits, strict=True):
+        np.testing.assert_array_equal(y_test, y[test])
+        np.testing.assert_array_equal(X_test, X.iloc[test])
+        assert model.score(X_test, y_test) > 0.5
 
 
 def test_modality_importance_on_held_out_folds_by_group():

@@ -135,4 +135,5 @@ def test_attention_weights_are_those_of_the_pass_predict_proba_makes():
     weights = clf.attention_weights(Xm)
     present = ~np.isnan(Xm.to_numpy()[:, [0, 4, 10]])
     np.testing.assert_array_equal(weights, captured * present[:, :, None])
-    np.testing.assert_array_equal(proba, clf.predict_proba(Xm))  # the same pass, twice
+    # attention_weights left the network as it was: predict_proba gives the same again.
+    np.testing.assert_array_equal(proba, clf.predict_proba(Xm))

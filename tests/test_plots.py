@@ -235,12 +235,14 @@ def test_weights_errors_name_the_problem():
 
 
 def test_missing_matplotlib_says_how_to_install(monkeypatch):
-    import skemotion.plots as plots
+    import skemotion._plotting as plotting
+    from skemotion.plots import ModalityAttributionDisplay
 
     def no_matplotlib(module_name, *, extra, caller):
         raise ImportError(f"{caller} requires matplotlib: pip install 'skemotion[{extra}]'")
 
-    monkeypatch.setattr(plots, "import_optional_dependency", no_matplotlib)
+    # One import helper for every display, skemotion.plots' and skemotion._inspection's.
+    monkeypatch.setattr(plotting, "import_optional_dependency", no_matplotlib)
     with pytest.raises(
         ImportError,
         match=r"from_cv_results requires matplotlib: "
@@ -249,6 +251,8 @@ def test_missing_matplotlib_says_how_to_install(monkeypatch):
         ModalityWeightsDisplay.from_cv_results(_cv_results(TWO, np.zeros(5)))
     with pytest.raises(ImportError, match=r"ConfusionMatrixDisplay.from_predictions requires"):
         ConfusionMatrixDisplay.from_predictions([0, 1], [0, 1])
+    with pytest.raises(ImportError, match=r"ModalityAttributionDisplay.plot requires"):
+        ModalityAttributionDisplay([[0.1]], ["joy"], modalities=["face"], classes=["joy"]).plot()
 
 
 # --- EmotionTimelineDisplay ----------------------------------------------------------------

@@ -447,12 +447,14 @@ class AttentionFusionClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         -----
         Each modality's token after the attention layer is its own token plus the mix
         ``sum_j weights[s, i, j] * value_j`` (then layer-normalised); the classifier head
-        reads the mean of the present tokens. So ``weights[s].sum(axis=0) / n_present``
-        (the mean over the present rows, summing to 1) is each modality's share in the
-        attended part of what the head reads. It is not the whole story: the residual
-        path carries each token past the attention, and the head weighs the features.
-        For how much each modality moved the probability, see
-        :class:`~skemotion.plots.ModalityAttributionDisplay`.
+        reads the mean of the present tokens. So, for a sample with ``n_present > 0``
+        modalities, ``weights[s].sum(axis=0) / n_present`` (the mean over the present
+        rows, summing to 1) is each modality's share in the attended part of what the
+        head reads (a sample with no modality has weights of 0 only, and gets
+        ``class_prior_``). It is not the whole story: the residual path carries each
+        token past the attention, and the head weighs the features. For how much each
+        modality moved the probability, see :func:`~skemotion.modality_attributions`
+        and :class:`~skemotion.plots.ModalityAttributionDisplay`.
         """
         _, attention, _ = self._forward(X)
         return attention
