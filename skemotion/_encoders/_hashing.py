@@ -11,7 +11,7 @@ _IGNORED_DIRS = {".git", ".cache", "onnx", "openvino"}
 _IGNORED_SUFFIXES = {".md", ".lock"}
 _CHUNK = 1 << 20
 
-# Digests are memoised per process on (path, inode, size, mtime, ctime): a grid search
+# Digests are memoised per process on (path, device, inode, size, mtime, ctime): a grid search
 # transforms the same files once per fold and candidate, and re-reading them dominated
 # its cost. Size and mtime alone (what make and rsync judge by) miss a file rewritten
 # in place with its mtime restored; the inode change time cannot be set back, and a
@@ -33,10 +33,12 @@ def file_digest(path, prefix=b""):
     """
     given = os.fspath(path)
     try:
-        path = Path(path).resolve()
-        stat = path.stat()
-        status = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
-        return _memoised_digest(str(path), status, prefix)
+        # The path as given, not resolved: the device and inode say which file it is
+        # (resolving a path lstat-ed each of its folders, most of a cached grid search's
+        # lookup time), and the digest is of the bytes, wherever they are reached from.
+        stat = os.stat(given)
+        status = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        return _memoised_digest(given, status, prefix)
     except PermissionError:
         # The words of the audio and image readers', which a cache's key reads first.
         raise PermissionError(

@@ -39,8 +39,12 @@ ARRAY_CHANNELS = (1, 3, 4)
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _PIL_LOCKS = tuple(threading.Lock() for _ in range(32))
 _16BIT_MODES = {"I", "I;16", "I;16L", "I;16B", "I;16N"}
-# Pictures of more pixels than this are converted in strips (see read_pixels).
-_STRIP_PIXELS = 4_000_000
+# Pictures of more pixels than this are converted in strips of as many (see
+# read_pixels). A strip's temporaries (3-4 MB) then stay well under the 32 MiB up to
+# which encoders keep freed blocks on the heap (skemotion/_malloc.py), where they are
+# reused strip after strip: strips of 4 million pixels (12-16 MB blocks) fragmented it,
+# and a 100-megapixel PNG cost 655 MB against 480 MB (benchmarks/bench_memory.py).
+_STRIP_PIXELS = 1_000_000
 _ITEM_KINDS = (
     "a file path, a PIL.Image, or a NumPy array of shape (H, W) or (H, W, 1|3|4) "
     "with dtype uint8, uint16 or float in [0, 1]"
