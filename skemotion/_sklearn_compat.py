@@ -17,6 +17,7 @@ from sklearn.utils._param_validation import (
     Options,
     StrOptions,
 )
+from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.metadata_routing import _raise_for_params, _routing_enabled
 from sklearn.utils.validation import (
     _check_feature_names_in,
@@ -35,6 +36,7 @@ __all__ = [
     "_check_method_params",
     "_check_sample_weight",
     "_fit_context",
+    "_get_output_config",
     "_raise_for_params",
     "_routing_enabled",
     "_safe_indexing",

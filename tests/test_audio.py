@@ -638,3 +638,23 @@ def test_a_long_file_streamed_from_disk_gives_the_whole_clip_features(tmp_path, 
     monkeypatch.setattr(_frame_store, "READ_FRAMES", 64)  # and read back in pieces
     np.testing.assert_array_equal(features.transform([path]), whole)
     assert streamed == [path]
+
+
+def test_pandas_output_keeps_a_series_index_in_a_column_transformer(tmp_path):
+    # A ColumnTransformer passes a Series for a column named by a string; in a CV fold
+    # its index is not 0..n-1, and the encoder's rows must keep it to line up with the
+    # other columns' (scikit-learn < 1.7 gave a Series' output a fresh index).
+    from sklearn.compose import ColumnTransformer
+
+    paths = []
+    for i, freq in enumerate((200, 300, 400, 500)):
+        paths.append(str(tmp_path / f"{i}.wav"))
+        sf.write(paths[-1], tone(freq), RATE)
+    frame = pd.DataFrame({"audio": paths, "au": [1.0, 2.0, 3.0, 4.0]}, index=[7, 3, 9, 1])
+    enc = AudioFeatures(features=("rms",), stats=("mean",), cache=False)
+    out = ColumnTransformer([("audio", enc, "audio"), ("face", "passthrough", ["au"])])
+    X = out.set_output(transform="pandas").fit_transform(frame)
+    assert list(X.index) == [7, 3, 9, 1] and X.shape == (4, 2)
+    assert list(X["face__au"]) == [1.0, 2.0, 3.0, 4.0]
+    plain = AudioFeatures(features=("rms",), stats=("mean",), cache=False)
+    assert isinstance(plain.fit_transform(frame["audio"]), np.ndarray)  # default output

@@ -21,6 +21,7 @@ from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -29,7 +30,14 @@ from .._config import get_config
 from .._device import PRECISIONS, check_device_string, resolve_device, resolve_dtype
 from .._malloc import keep_large_blocks_on_the_heap
 from .._optional import import_optional_dependency
-from .._sklearn_compat import DocLinkMixin, Interval, Options, StrOptions, _fit_context
+from .._sklearn_compat import (
+    DocLinkMixin,
+    Interval,
+    Options,
+    StrOptions,
+    _fit_context,
+    _get_output_config,
+)
 from ._hashing import file_digest
 from ._items import as_items, describe_position, is_missing
 from ._segment import Segment, segment_key_bytes
@@ -300,7 +308,7 @@ class BaseItemEncoder(DocLinkMixin, TransformerMixin, BaseEstimator):
         out = np.full((len(items), dim), self._fill_value(), dtype=np.float32)
         for row, vector in vectors.items():
             out[row] = vector
-        return out
+        return _with_the_series_index(self, out, X, index)
 
     def _check_row_sizes(self, vectors):
         """The size of the rows, all equal; else the cache holds rows of another encoder.
@@ -827,3 +835,20 @@ class _NoProgress:
 
     def update(self, n):
         pass
+
+
+def _with_the_series_index(encoder, out, X, index):
+    """`out` as a DataFrame on a pandas Series' index, where pandas output is set.
+
+    scikit-learn before 1.7 gives pandas output the input's index only when the input
+    is a DataFrame: the rows of a Series (what a ColumnTransformer passes for a column
+    named by a string) got 0..n-1, and ColumnTransformer then joined them with the other
+    columns' rows by those labels, which in a cross-validation fold do not match.
+    scikit-learn's wrapper names the columns of a DataFrame returned here.
+    """
+    if (
+        not isinstance(X, pd.Series)
+        or _get_output_config("transform", encoder)["dense"] != "pandas"
+    ):
+        return out
+    return pd.DataFrame(out, index=index)
