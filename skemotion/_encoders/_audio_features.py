@@ -52,9 +52,9 @@ DEFAULT_FEATURES = tuple(
 )
 DEFAULT_STATS = ("mean", "std", "p10", "p90")
 # Bump when a change in the recipe would make cached features of older versions wrong.
-# 2: computed with numpy and scipy (skemotion/_encoders/_spectral.py) in float32, where
-# version 1 called librosa (whose major version was in the key): values agree to about
-# 1e-5 of each feature's spread, not bit for bit.
+# 2: computed with numpy and scipy (skemotion/_encoders/_spectral.py), the mel spectrum
+# in float32, where version 1 called librosa (whose major version was in the key): the
+# default statistics agree to 1.3e-5 of each one's spread across clips, not bit for bit.
 RECIPE_VERSION = 2
 EGEMAPS_LICENSE = (
     "openSMILE (the opensmile package) is free for private, research and educational "
@@ -215,9 +215,9 @@ class AudioFeatures(AudioItemsMixin, BaseItemEncoder):
     A clip with no voiced frame has 0 for every pitch statistic (its ``voicing`` says
     why). Clips shorter than the longest analysis window are zero-padded to it.
     The features follow librosa's definitions (its STFT frames, mel and chroma
-    filterbanks, spectral statistics), computed in float32 with numpy and scipy, so
-    that no numba kernel is compiled in a fresh process; they agree with librosa's to
-    about 1e-5 of each feature's spread. The recipe's version is part of the cache key.
+    filterbanks, spectral statistics), computed with numpy and scipy (the 128 ms mel
+    spectrum in float32), so that no numba kernel is compiled in a fresh process; the
+    default statistics agree with librosa's to about 1e-5 of each one's spread. The recipe's version is part of the cache key.
 
     Examples
     --------
