@@ -217,7 +217,8 @@ class AudioFeatures(AudioItemsMixin, BaseItemEncoder):
     The features follow librosa's definitions (its STFT frames, mel and chroma
     filterbanks, spectral statistics), computed with numpy and scipy (the 128 ms mel
     spectrum in float32), so that no numba kernel is compiled in a fresh process; the
-    default statistics agree with librosa's to about 1e-5 of each one's spread. The recipe's version is part of the cache key.
+    default statistics agree with librosa's to about 1e-5 of each one's spread. The
+    recipe's version is part of the cache key.
 
     Examples
     --------

@@ -4,9 +4,9 @@ librosa defines numba kernels with explicit signatures (``librosa.util``'s local
 extrema and peak picking, the zero crossings of ``librosa.core``), which numba compiles
 when librosa is imported: 10 to 15 s in a fresh process whose numba cache is empty, as
 after every install. These are the same computations, without librosa: the same
-centred Hann-window frames, filterbanks and formulas, run in float32 where librosa
-mixes float32 and float64 (its spectrograms agree to about 1e-6 of the loudest bin;
-tests/test_spectral.py compares every function with librosa's). Spectrograms are
+centred Hann-window frames, filterbanks and formulas, in float32 or float64 as the
+caller asks (librosa's FFTs are float64; the spectrograms agree to about 1e-6 of the
+loudest bin; tests/test_spectral.py compares every function with librosa's). Spectrograms are
 (frequency bins, frames), as librosa's.
 """
 
