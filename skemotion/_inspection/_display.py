@@ -30,27 +30,10 @@ class ModalityAttributionDisplay:
     which computes the attributions with :func:`~skemotion.modality_attributions`
     (without a plot, that function gives the same numbers). Each sample is attributed
     its *target* class: its true class when ``y`` is given, else its predicted class.
-    Three methods say what an attribution is:
-
-    - ``"shapley"`` (any fusion model with ``predict_proba``): the exact Shapley value
-      of each modality for the fused probability of the target class, the modalities
-      being the players and a coalition's value the probability with the other
-      modalities missing (their blocks set to NaN, which every fusion estimator
-      handles). A sample's values sum to ``proba_ - baseline_``: its probability of the
-      target class minus the probability with no modality at all (``class_prior_`` for
-      late, stacking and attention fusion). Positive: the modality raised the
-      probability of that class; a modality missing in the sample gets 0.
-    - ``"explain"`` (:class:`~skemotion.LateFusionClassifier`, predicted class only): the
-      columns of :meth:`~skemotion.LateFusionClassifier.explain`. With ``rule="mean"``
-      they are ``w_m * p_m(class)`` and sum to ``proba_``; with ``rule="product"`` they
-      are ``w_m * log p_m(class)`` and sum to the log of the unnormalised fused
-      probability.
-    - ``"attention"`` (:class:`~skemotion.AttentionFusionClassifier`): for each modality,
-      the attention weight the present modalities put on it, averaged over them (the
-      mean over the present rows of
-      :meth:`~skemotion.AttentionFusionClassifier.attention_weights`). A sample's values
-      sum to 1 (0 for a sample with no modality); a missing modality gets 0. This is
-      where the model looked, not how much the probability moved.
+    What an attribution is under each method (``"shapley"``, ``"explain"``,
+    ``"attention"``) and what it sums to is described in
+    :func:`~skemotion.modality_attributions`; here its ``proba`` and ``baseline`` are
+    the attributes ``proba_`` and ``baseline_``.
 
     ``per_class_[k]`` is the mean of the attributions of the samples whose target is
     class ``k``, so its sum over the modalities is the mean of ``total_`` over those
