@@ -26,8 +26,10 @@ def frames(y, frame_length, hop_length):
 
 @functools.lru_cache(maxsize=16)
 def hann_window(n_fft, dtype=np.float32):
-    """The periodic Hann window of librosa's STFT (scipy's get_window('hann'))."""
-    return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).astype(dtype)
+    """The periodic Hann window of librosa's STFT, as librosa gets it from scipy."""
+    from scipy import signal
+
+    return signal.get_window("hann", n_fft, fftbins=True).astype(dtype)
 
 
 def power_spectrogram(y, n_fft, hop_length, precision=np.float32):
